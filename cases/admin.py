@@ -1,0 +1,321 @@
+from django.contrib import admin, messages
+from django.db import models
+from django.forms.models import BaseInlineFormSet
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import dates
+from .models import (
+    CUSTODY_ENDS,
+    CUSTODY_STARTS,
+    Affiliation,
+    Case,
+    Citation,
+    Event,
+    NameVariant,
+    Organization,
+    Person,
+    Relationship,
+    Source,
+    StatisticClaim,
+    Visibility,
+)
+from .names import fold
+
+admin.site.site_header = _("Case tracker")
+admin.site.site_title = _("Case tracker")
+admin.site.index_title = _("Records")
+
+
+class PublishActionsMixin:
+    actions = ["publish", "unpublish"]
+
+    @admin.action(description=_("Publish the selected records"))
+    def publish(self, request, queryset):
+        changed = queryset.set_visibility(Visibility.PUBLIC)
+        self.message_user(
+            request,
+            ngettext("%(n)d record published.", "%(n)d records published.", changed) % {"n": changed},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Unpublish the selected records (make them internal)"))
+    def unpublish(self, request, queryset):
+        changed = queryset.set_visibility(Visibility.INTERNAL)
+        self.message_user(
+            request,
+            ngettext("%(n)d record made internal.", "%(n)d records made internal.", changed) % {"n": changed},
+            messages.SUCCESS,
+        )
+
+
+class CitationInline(admin.StackedInline):
+    model = Citation
+    extra = 0
+    fields = [("source", "confidence", "visibility"), "excerpt", "locator"]
+    autocomplete_fields = ["source"]
+    verbose_name = _("citation")
+    verbose_name_plural = _("citations: which source says so")
+
+
+class NameVariantInline(admin.TabularInline):
+    model = NameVariant
+    extra = 1
+    fields = ["name", "script", "note", "visibility"]
+
+
+class AffiliationInline(admin.TabularInline):
+    model = Affiliation
+    extra = 0
+    fields = ["organization", "role", "period", "visibility"]
+    autocomplete_fields = ["organization"]
+    show_change_link = True
+
+
+class RelationshipInline(admin.TabularInline):
+    model = Relationship
+    fk_name = "person"
+    extra = 0
+    fields = ["relative", "kind", "description", "visibility"]
+    autocomplete_fields = ["relative"]
+    show_change_link = True
+
+
+@admin.register(Person)
+class PersonAdmin(PublishActionsMixin, admin.ModelAdmin):
+    list_display = ["name", "other_names", "citizenship", "visibility", "updated"]
+    list_filter = ["visibility", "citizenship", "gender"]
+    search_fields = ["name", "name_variants__name"]
+    inlines = [NameVariantInline, AffiliationInline, RelationshipInline, CitationInline]
+    fieldsets = [
+        (None, {"fields": ["name", "summary", "visibility"]}),
+        (_("Details"), {"fields": ["birth_date", "gender", "citizenship"]}),
+        (_("For editors only"), {"fields": ["contact_details", "internal_notes"]}),
+        (_("Web address"), {"classes": ["collapse"], "fields": ["slug"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("name_variants")
+
+    @admin.display(description=_("other names"))
+    def other_names(self, person):
+        return ", ".join(variant.name for variant in person.name_variants.all())
+
+    def get_search_results(self, request, queryset, search_term):
+        # Also find people by any spelling or script: "Абдуллоҳи" finds "Abdullokhi".
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if fold(search_term):
+            folded = queryset.filter(pk__in=Person.objects.matching(search_term).values("pk"))
+            results = results | folded
+        return results, may_have_duplicates
+
+
+@admin.register(Organization)
+class OrganizationAdmin(PublishActionsMixin, admin.ModelAdmin):
+    list_display = ["name", "abbreviation", "kind", "country", "city", "visibility"]
+    list_filter = ["kind", "visibility", "country"]
+    search_fields = ["name", "abbreviation", "city"]
+    fieldsets = [
+        (None, {"fields": ["name", "abbreviation", "kind", "visibility"]}),
+        (_("Where"), {"fields": ["country", "city"]}),
+        (None, {"fields": ["description", "internal_notes"]}),
+        (_("Web address"), {"classes": ["collapse"], "fields": ["slug"]}),
+    ]
+    inlines = [CitationInline]
+
+
+@admin.register(Affiliation)
+class AffiliationAdmin(PublishActionsMixin, admin.ModelAdmin):
+    list_display = ["person", "role", "organization", "period", "visibility"]
+    list_filter = ["visibility", "organization__kind"]
+    list_select_related = ["person", "organization"]
+    search_fields = ["person__name", "organization__name", "role"]
+    autocomplete_fields = ["person", "organization"]
+    fields = ["person", "organization", "role", "period", "visibility", "internal_notes"]
+    inlines = [CitationInline]
+
+
+@admin.register(Relationship)
+class RelationshipAdmin(PublishActionsMixin, admin.ModelAdmin):
+    list_display = ["person", "kind", "relative", "visibility"]
+    list_filter = ["visibility", "kind"]
+    list_select_related = ["person", "relative"]
+    search_fields = ["person__name", "relative__name"]
+    autocomplete_fields = ["person", "relative"]
+    fields = ["person", "relative", "kind", "description", "visibility", "internal_notes"]
+    inlines = [CitationInline]
+
+
+@admin.register(NameVariant)
+class NameVariantAdmin(PublishActionsMixin, admin.ModelAdmin):
+    list_display = ["name", "person", "script", "visibility"]
+    list_filter = ["script", "visibility"]
+    list_select_related = ["person"]
+    search_fields = ["name", "person__name"]
+    autocomplete_fields = ["person"]
+    fields = ["person", "name", "script", "note", "visibility", "internal_notes"]
+
+
+class EventInlineFormSet(BaseInlineFormSet):
+    def clean(self):
+        """Catch a release dated before an arrest when both are typed on one page."""
+        super().clean()
+        rows = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not data.get("date"):
+                continue
+            lower, upper = dates.bounds(data["date"])
+            rows.append((form, data.get("kind"), lower, upper))
+        for form, kind, _lower, upper in rows:
+            if kind not in CUSTODY_ENDS or upper is None:
+                continue
+            for _other, other_kind, other_lower, _upper in rows:
+                if other_kind in CUSTODY_STARTS and other_lower and other_lower > upper:
+                    form.add_error("date", _("This release is dated before an arrest, detention or deportation in this case. Check both dates."))
+                    break
+
+
+class EventInline(admin.StackedInline):
+    model = Event
+    formset = EventInlineFormSet
+    extra = 0
+    show_change_link = True
+    autocomplete_fields = ["authority"]
+    fields = [
+        ("kind", "date", "position"),
+        ("sets_status", "visibility"),
+        ("place", "country", "sending_country", "authority"),
+        "description",
+        ("sentence_kind", "sentence_years", "sentence_months", "term_start", "release_reason"),
+    ]
+    ordering = ["date_lower", "date_upper", "position", "pk"]
+
+
+@admin.register(Case)
+class CaseAdmin(PublishActionsMixin, admin.ModelAdmin):
+    list_display = ["person", "title", "current_status", "status_since_words", "last_verified", "visibility", "updated"]
+    list_filter = ["current_status", "visibility", "events__country", "events__sending_country", "events__kind"]
+    list_select_related = ["person"]
+    search_fields = ["person__name", "person__name_variants__name", "title"]
+    autocomplete_fields = ["person"]
+    readonly_fields = ["current_status", "status_since_words", "status_history_table"]
+    inlines = [EventInline, CitationInline]
+    fieldsets = [
+        (None, {"fields": ["person", "title", "summary", "visibility"]}),
+        (
+            _("Status (worked out from the public events below)"),
+            {"fields": ["current_status", "status_since_words", "last_verified", "status_history_table"]},
+        ),
+        (_("For editors only"), {"fields": ["internal_notes"]}),
+        (_("Web address"), {"classes": ["collapse"], "fields": ["slug"]}),
+    ]
+
+    @admin.display(description=_("status since"), ordering="status_since_lower")
+    def status_since_words(self, case):
+        return case.status_since_display or "—"
+
+    @admin.display(description=_("status history"))
+    def status_history_table(self, case):
+        history = case.status_history(include_internal=True) if case.pk else []
+        if not history:
+            return _("No event sets a status yet. Add an event and choose “puts the case in status”.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    event.date_display,
+                    event.get_sets_status_display(),
+                    event.get_kind_display(),
+                    _("public") if event.is_public else _("internal: does not count for the public status"),
+                )
+                for event in history
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("date"),
+            _("status"),
+            _("event"),
+            _("visibility"),
+            rows,
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if fold(search_term):
+            results = results | queryset.filter(person__in=Person.objects.matching(search_term))
+        return results, True
+
+
+@admin.register(Event)
+class EventAdmin(PublishActionsMixin, admin.ModelAdmin):
+    list_display = ["case", "kind", "date", "sets_status", "country", "visibility"]
+    list_filter = ["kind", "sets_status", "visibility", "country", "sending_country"]
+    list_select_related = ["case__person"]
+    search_fields = ["case__person__name", "case__title", "description", "place"]
+    autocomplete_fields = ["case", "authority"]
+    inlines = [CitationInline]
+    fieldsets = [
+        (None, {"fields": ["case", "kind", "date", "position", "sets_status", "visibility"]}),
+        (_("Where and who"), {"fields": ["place", "country", "sending_country", "authority"]}),
+        (None, {"fields": ["description"]}),
+        (
+            _("Sentence or release"),
+            {
+                "classes": ["collapse"],
+                "fields": ["sentence_kind", "sentence_years", "sentence_months", "term_start", "release_reason"],
+            },
+        ),
+        (_("For editors only"), {"fields": ["internal_notes"]}),
+    ]
+
+
+@admin.register(Source)
+class SourceAdmin(PublishActionsMixin, admin.ModelAdmin):
+    list_display = ["title", "kind", "publisher", "published", "language", "visibility"]
+    list_filter = ["kind", "visibility", "language"]
+    list_select_related = ["publisher"]
+    search_fields = ["title", "author", "publisher__name", "url"]
+    autocomplete_fields = ["publisher"]
+    readonly_fields = ["sha256"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = [
+        (None, {"fields": ["kind", "title", "publisher", "author", "published", "language", "visibility"]}),
+        (_("Where to find it"), {"fields": ["url", "archived_url", "file", "sha256"]}),
+        (None, {"fields": ["reliability_note"]}),
+        (_("Full text and notes (editors only)"), {"classes": ["collapse"], "fields": ["text", "internal_notes"]}),
+    ]
+
+
+@admin.register(Citation)
+class CitationAdmin(PublishActionsMixin, admin.ModelAdmin):
+    list_display = ["source", "short_excerpt", "confidence", "locator", "visibility"]
+    list_filter = ["confidence", "visibility", "source"]
+    list_select_related = ["source"]
+    search_fields = ["excerpt", "source__title"]
+    autocomplete_fields = ["source", "event", "case", "person", "organization", "affiliation", "relationship", "claim"]
+    fieldsets = [
+        (None, {"fields": ["source", "excerpt", "locator", "confidence", "visibility"]}),
+        (
+            _("The one fact it supports"),
+            {"fields": ["event", "case", "person", "organization", "affiliation", "relationship", "claim"]},
+        ),
+        (_("For editors only"), {"fields": ["internal_notes"]}),
+    ]
+
+    @admin.display(description=_("excerpt"))
+    def short_excerpt(self, citation):
+        return citation.excerpt if len(citation.excerpt) <= 90 else f"{citation.excerpt[:88]}…"
+
+
+@admin.register(StatisticClaim)
+class StatisticClaimAdmin(PublishActionsMixin, admin.ModelAdmin):
+    list_display = ["statement", "quantifier", "count", "country", "visibility"]
+    list_filter = ["visibility", "country", "quantifier"]
+    search_fields = ["statement", "subject"]
+    fields = ["statement", "subject", "quantifier", "count", "country", "date", "visibility", "internal_notes"]
+    inlines = [CitationInline]
+

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.utils.translation import gettext_lazy as _
+
+
+class CasesConfig(AppConfig):
+    name = "cases"
+    verbose_name = _("Case tracker")
+
+    def ready(self):
+        from . import signals
+
+        # pre_save also runs for fixtures (loaddata saves "raw", skipping save()),
+        # so derived values are filled in however a record arrives.
+        pre_save.connect(signals.fill_derived_fields, dispatch_uid="cases_fill_derived_fields")
+        post_save.connect(signals.event_saved, sender="cases.Event", dispatch_uid="cases_event_saved")
+        post_delete.connect(signals.event_deleted, sender="cases.Event", dispatch_uid="cases_event_deleted")

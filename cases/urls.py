@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("cases/<slug:slug>/", views.case_detail, name="detail"),
+    path("people/<slug:slug>/", views.person_detail, name="person"),
+    path("organizations/<slug:slug>/", views.organization_detail, name="organization"),
+    path("sources/<int:pk>/", views.source_detail, name="source"),
+]

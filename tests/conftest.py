@@ -1,0 +1,78 @@
+"""Small builders: each test makes the data it needs and shows what matters."""
+
+import itertools
+
+import pytest
+
+from cases.models import (
+    Case,
+    Citation,
+    Confidence,
+    Event,
+    EventKind,
+    NameVariant,
+    Organization,
+    OrganizationKind,
+    Person,
+    Source,
+    SourceKind,
+    Visibility,
+)
+
+_counter = itertools.count(1)
+
+
+def make_person(**kwargs):
+    kwargs.setdefault("name", f"Person {next(_counter)}")
+    kwargs.setdefault("visibility", Visibility.PUBLIC)
+    return Person.objects.create(**kwargs)
+
+
+def make_variant(person, name, **kwargs):
+    kwargs.setdefault("visibility", Visibility.PUBLIC)
+    return NameVariant.objects.create(person=person, name=name, **kwargs)
+
+
+def make_organization(**kwargs):
+    kwargs.setdefault("name", f"Organization {next(_counter)}")
+    kwargs.setdefault("kind", OrganizationKind.STATE_AGENCY)
+    kwargs.setdefault("visibility", Visibility.PUBLIC)
+    return Organization.objects.create(**kwargs)
+
+
+def make_case(**kwargs):
+    if "person" not in kwargs:
+        kwargs["person"] = make_person()
+    kwargs.setdefault("title", "Deportation and detention")
+    kwargs.setdefault("visibility", Visibility.PUBLIC)
+    return Case.objects.create(**kwargs)
+
+
+def make_event(case, **kwargs):
+    kwargs.setdefault("kind", EventKind.ARREST)
+    kwargs.setdefault("date", "2023-01-18")
+    kwargs.setdefault("visibility", Visibility.PUBLIC)
+    return Event.objects.create(case=case, **kwargs)
+
+
+def make_source(**kwargs):
+    kwargs.setdefault("title", f"Source {next(_counter)}")
+    kwargs.setdefault("kind", SourceKind.STATEMENT)
+    kwargs.setdefault("visibility", Visibility.PUBLIC)
+    return Source.objects.create(**kwargs)
+
+
+def make_citation(**kwargs):
+    if "source" not in kwargs:
+        kwargs["source"] = make_source()
+    kwargs.setdefault("excerpt", "The words the source uses.")
+    kwargs.setdefault("confidence", Confidence.LIKELY)
+    kwargs.setdefault("visibility", Visibility.PUBLIC)
+    return Citation.objects.create(**kwargs)
+
+
+@pytest.fixture
+def seeded(db):
+    from django.core.management import call_command
+
+    call_command("loaddata", "fixtures/seed.json", verbosity=0)

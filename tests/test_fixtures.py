@@ -1,0 +1,100 @@
+"""The seed data: loads twice without duplicates and holds only what the documents say."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from cases.models import Case, Citation, Event, Person, Source, Status, StatisticClaim, Visibility
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_FILE = ROOT / "fixtures" / "seed.json"
+SEED_DOCUMENTS = ROOT.parent / "shared" / "seeds"
+
+pytestmark = pytest.mark.django_db
+
+
+def normalize(text):
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def counts():
+    return {model.__name__: model.objects.count() for model in apps.get_app_config("cases").get_models()}
+
+
+def test_fixtures_load_twice_without_duplicates():
+    call_command("loaddata", str(SEED_FILE), verbosity=0)
+    first = counts()
+    call_command("loaddata", str(SEED_FILE), verbosity=0)
+    assert counts() == first
+    assert first["Case"] == 2 and first["Source"] == 2
+
+
+def test_seeded_cases_have_the_status_their_events_give(seeded):
+    shovalizoda = Case.objects.get(slug="hizbullo-shovalizoda")
+    assert shovalizoda.current_status == Status.SENTENCED
+    assert shovalizoda.status_since_display == "between 5 March 2020 and 21 March 2023"
+    assert shovalizoda.sentence_event.sentence_years == 20
+    shamsiddin = Case.objects.get(slug="abdullokhi-shamsiddin")
+    assert shamsiddin.current_status == Status.INCOMMUNICADO
+    assert shamsiddin.status_since_display == "between 18 January 2023 and 21 March 2023"
+
+
+def test_seeded_deportations_have_the_exact_days_the_statement_gives(seeded):
+    deportations = {e.case.person.name: e for e in Event.objects.filter(kind="deportation").select_related("case__person")}
+    assert deportations["Hizbullo Shovalizoda"].date == "2020-03-05"
+    assert deportations["Hizbullo Shovalizoda"].sending_country.code == "AT"
+    assert deportations["Abdullokhi Shamsiddin"].date == "2023-01-18"
+    assert deportations["Abdullokhi Shamsiddin"].sending_country.code == "DE"
+
+
+def test_no_seeded_date_is_more_precise_than_a_day_the_documents_give(seeded):
+    # The only exact days in the documents are the two deportations.
+    exact_days = {e.date for e in Event.objects.all() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", e.date)}
+    assert exact_days == {"2020-03-05", "2023-01-18"}
+
+
+def test_every_citation_has_a_verbatim_excerpt_from_its_document(seeded):
+    documents = {path.read_text() for path in SEED_DOCUMENTS.glob("*.txt")}
+    assert Citation.objects.count() > 20
+    for citation in Citation.objects.select_related("source"):
+        assert citation.excerpt.strip(), citation.pk
+        assert citation.excerpt in citation.source.text, citation.pk
+        assert any(citation.excerpt in document for document in documents), citation.pk
+
+
+def test_source_texts_are_the_seed_documents_word_for_word(seeded):
+    documents = {normalize(path.read_text()) for path in SEED_DOCUMENTS.glob("*.txt")}
+    assert {normalize(source.text) for source in Source.objects.all()} == documents
+
+
+def test_every_seeded_event_person_and_claim_is_cited(seeded):
+    for event in Event.objects.all():
+        assert event.citations.exists(), event
+    for person in Person.objects.all():
+        assert person.citations.exists() or person.affiliations.filter(citations__isnull=False).exists(), person
+    for claim in StatisticClaim.objects.all():
+        assert claim.citations.exists(), claim
+
+
+def test_name_variant_from_the_statement_is_recorded(seeded):
+    person = Person.objects.get(slug="abdullokhi-shamsiddin")
+    assert list(person.name_variants.values_list("name", flat=True)) == ["Abdullohi Shamsiddin"]
+
+
+def test_the_number_of_political_prisoners_is_a_claim_not_a_person(seeded):
+    claim = StatisticClaim.objects.get(count=8500)
+    assert claim.quantifier == "more_than"
+    assert not Person.objects.filter(name__icontains="prisoner").exists()
+
+
+def test_fixture_records_are_all_published_and_hold_no_derived_values():
+    # Derived values (status, search keys, date bounds) are computed on load, never typed.
+    data = json.loads(SEED_FILE.read_text())
+    derived = {"current_status", "status_since", "search_key", "date_lower", "date_upper", "sha256", "status_event"}
+    for item in data:
+        assert item["fields"].get("visibility") == Visibility.PUBLIC, item
+        assert not derived & set(item["fields"]), item
