@@ -29,7 +29,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --no-input
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py loaddata fixtures/seed.json
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_dev_admin
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_dev_admin --url http://$(HOST):$(PORT)
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev

@@ -8,6 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 class Command(BaseCommand):
     help = "In development only: create an admin login if there is none, and print it once."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="Where the site will be served.")
+
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError(
@@ -22,6 +25,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "\nCreated a development admin login (shown only this once):\n"
-                f"  http://127.0.0.1:8000/admin/  user: admin  password: {password}\n"
+                f"  {options['url'].rstrip('/')}/admin/  user: admin  password: {password}\n"
             )
         )
