@@ -64,8 +64,13 @@ def unique_slug(model, text, pk=None, max_length=80):
 
 
 class PublishableQuerySet(models.QuerySet):
+    # Records a row depends on, which must be public too for the row to be.
+    public_parents = ()
+
     def public(self):
-        return self.filter(visibility=Visibility.PUBLIC)
+        conditions = {"visibility": Visibility.PUBLIC}
+        conditions.update({f"{parent}__visibility": Visibility.PUBLIC for parent in self.public_parents})
+        return self.filter(**conditions)
 
     def set_visibility(self, visibility):
         """Publish or unpublish every record in the queryset; returns how many changed."""
@@ -202,8 +207,7 @@ class Script(models.TextChoices):
 
 
 class NameVariantQuerySet(PublishableQuerySet):
-    def public(self):
-        return self.filter(visibility=Visibility.PUBLIC, person__visibility=Visibility.PUBLIC)
+    public_parents = ("person",)
 
 
 class NameVariant(Publishable):
@@ -278,12 +282,7 @@ class Organization(Publishable):
 
 
 class AffiliationQuerySet(PublishableQuerySet):
-    def public(self):
-        return self.filter(
-            visibility=Visibility.PUBLIC,
-            person__visibility=Visibility.PUBLIC,
-            organization__visibility=Visibility.PUBLIC,
-        )
+    public_parents = ("person", "organization")
 
 
 class Affiliation(Publishable):
@@ -324,12 +323,7 @@ class RelationshipKind(models.TextChoices):
 
 
 class RelationshipQuerySet(PublishableQuerySet):
-    def public(self):
-        return self.filter(
-            visibility=Visibility.PUBLIC,
-            person__visibility=Visibility.PUBLIC,
-            relative__visibility=Visibility.PUBLIC,
-        )
+    public_parents = ("person", "relative")
 
 
 class Relationship(Publishable):
@@ -365,8 +359,7 @@ class Relationship(Publishable):
 
 
 class CaseQuerySet(PublishableQuerySet):
-    def public(self):
-        return self.filter(visibility=Visibility.PUBLIC, person__visibility=Visibility.PUBLIC)
+    public_parents = ("person",)
 
     def with_status(self, *statuses):
         return self.filter(current_status__in=statuses)
@@ -538,12 +531,7 @@ class ReleaseReason(models.TextChoices):
 
 
 class EventQuerySet(PublishableQuerySet):
-    def public(self):
-        return self.filter(
-            visibility=Visibility.PUBLIC,
-            case__visibility=Visibility.PUBLIC,
-            case__person__visibility=Visibility.PUBLIC,
-        )
+    public_parents = ("case", "case__person")
 
     def set_visibility(self, visibility):
         # A bulk update sends no signals: refresh the statuses it can change.
@@ -847,24 +835,13 @@ CITATION_TARGETS = ("event", "case", "person", "organization", "affiliation", "r
 
 
 def _public_target_condition():
-    public = Visibility.PUBLIC
-    return (
-        Q(event__visibility=public, event__case__visibility=public, event__case__person__visibility=public)
-        | Q(case__visibility=public, case__person__visibility=public)
-        | Q(person__visibility=public)
-        | Q(organization__visibility=public)
-        | Q(
-            affiliation__visibility=public,
-            affiliation__person__visibility=public,
-            affiliation__organization__visibility=public,
-        )
-        | Q(
-            relationship__visibility=public,
-            relationship__person__visibility=public,
-            relationship__relative__visibility=public,
-        )
-        | Q(claim__visibility=public)
-    )
+    """The fact a citation supports is public, by that fact's own `.public()` rules."""
+    condition = Q()
+    for name in CITATION_TARGETS:
+        model = Citation._meta.get_field(name).related_model
+        paths = [name, *(f"{name}__{parent}" for parent in model.objects.get_queryset().public_parents)]
+        condition |= Q(**{f"{path}__visibility": Visibility.PUBLIC for path in paths})
+    return condition
 
 
 class CitationQuerySet(PublishableQuerySet):
