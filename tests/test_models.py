@@ -156,3 +156,14 @@ def test_affiliation_period_is_validated():
     with pytest.raises(ValidationError) as error:
         affiliation.full_clean()
     assert "period" in error.value.message_dict
+
+
+def test_citation_is_not_public_when_the_fact_it_supports_is_internal():
+    claim = StatisticClaim.objects.create(statement="c", subject="s", quantifier="about")  # internal by default
+    make_citation(claim=claim)
+    event = make_event(make_case(), visibility=Visibility.INTERNAL)
+    make_citation(event=event)
+    assert not Citation.objects.public().exists()
+    claim.visibility = Visibility.PUBLIC
+    claim.save()
+    assert list(Citation.objects.public().values_list("claim", flat=True)) == [claim.pk]
