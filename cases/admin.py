@@ -4,6 +4,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_countries import countries
 
 from . import dates
 from .models import (
@@ -26,6 +27,30 @@ from .names import fold
 admin.site.site_header = _("Case tracker")
 admin.site.site_title = _("Case tracker")
 admin.site.index_title = _("Records")
+
+
+def country_filter(field_path, title):
+    """A list filter offering only the countries that occur, not all 250."""
+
+    class CountryFilter(admin.SimpleListFilter):
+        parameter_name = field_path
+
+        def lookups(self, request, model_admin):
+            codes = (
+                model_admin.model.objects.exclude(**{field_path: ""})
+                .exclude(**{f"{field_path}__isnull": True})
+                .values_list(field_path, flat=True)
+                .distinct()
+            )
+            return sorted(((code, countries.name(code)) for code in set(codes)), key=lambda item: item[1])
+
+        def queryset(self, request, queryset):
+            if self.value():
+                return queryset.filter(**{field_path: self.value()}).distinct()
+            return queryset
+
+    CountryFilter.title = title
+    return CountryFilter
 
 
 class PublishActionsMixin:
@@ -85,7 +110,7 @@ class RelationshipInline(admin.TabularInline):
 @admin.register(Person)
 class PersonAdmin(PublishActionsMixin, admin.ModelAdmin):
     list_display = ["name", "other_names", "citizenship", "visibility", "updated"]
-    list_filter = ["visibility", "citizenship", "gender"]
+    list_filter = ["visibility", country_filter("citizenship", _("citizenship")), "gender"]
     search_fields = ["name", "name_variants__name"]
     inlines = [NameVariantInline, AffiliationInline, RelationshipInline, CitationInline]
     fieldsets = [
@@ -114,7 +139,7 @@ class PersonAdmin(PublishActionsMixin, admin.ModelAdmin):
 @admin.register(Organization)
 class OrganizationAdmin(PublishActionsMixin, admin.ModelAdmin):
     list_display = ["name", "abbreviation", "kind", "country", "city", "visibility"]
-    list_filter = ["kind", "visibility", "country"]
+    list_filter = ["kind", "visibility", country_filter("country", _("country"))]
     search_fields = ["name", "abbreviation", "city"]
     fieldsets = [
         (None, {"fields": ["name", "abbreviation", "kind", "visibility"]}),
@@ -196,7 +221,13 @@ class EventInline(admin.StackedInline):
 @admin.register(Case)
 class CaseAdmin(PublishActionsMixin, admin.ModelAdmin):
     list_display = ["person", "title", "current_status", "status_since_words", "last_verified", "visibility", "updated"]
-    list_filter = ["current_status", "visibility", "events__country", "events__sending_country", "events__kind"]
+    list_filter = [
+        "current_status",
+        "visibility",
+        country_filter("events__country", _("country of an event")),
+        country_filter("events__sending_country", _("sending country")),
+        "events__kind",
+    ]
     list_select_related = ["person"]
     search_fields = ["person__name", "person__name_variants__name", "title"]
     autocomplete_fields = ["person"]
@@ -253,7 +284,13 @@ class CaseAdmin(PublishActionsMixin, admin.ModelAdmin):
 @admin.register(Event)
 class EventAdmin(PublishActionsMixin, admin.ModelAdmin):
     list_display = ["case", "kind", "date", "sets_status", "country", "visibility"]
-    list_filter = ["kind", "sets_status", "visibility", "country", "sending_country"]
+    list_filter = [
+        "kind",
+        "sets_status",
+        "visibility",
+        country_filter("country", _("country")),
+        country_filter("sending_country", _("sending country")),
+    ]
     list_select_related = ["case__person"]
     search_fields = ["case__person__name", "case__title", "description", "place"]
     autocomplete_fields = ["case", "authority"]
@@ -314,7 +351,7 @@ class CitationAdmin(PublishActionsMixin, admin.ModelAdmin):
 @admin.register(StatisticClaim)
 class StatisticClaimAdmin(PublishActionsMixin, admin.ModelAdmin):
     list_display = ["statement", "quantifier", "count", "country", "visibility"]
-    list_filter = ["visibility", "country", "quantifier"]
+    list_filter = ["visibility", country_filter("country", _("country")), "quantifier"]
     search_fields = ["statement", "subject"]
     fields = ["statement", "subject", "quantifier", "count", "country", "date", "visibility", "internal_notes"]
     inlines = [CitationInline]

@@ -154,3 +154,14 @@ def test_admin_search_by_variant_in_case_list(admin_client, seeded):
     response = admin_client.get(reverse("admin:cases_case_changelist"), {"q": "Shamsiddin"})
     assert [c.person.name for c in response.context["cl"].result_list] == ["Abdullokhi Shamsiddin"]
     assert Person.objects.count() == 7
+
+
+def test_country_filters_offer_only_countries_in_use_and_filter_by_them(admin_client, seeded):
+    response = admin_client.get(reverse("admin:cases_case_changelist"))
+    filter_choices = {
+        str(spec.title): [str(choice["display"]) for choice in spec.choices(response.context["cl"])]
+        for spec in response.context["cl"].filter_specs
+    }
+    assert filter_choices["sending country"][1:] == ["Austria", "Germany"]
+    response = admin_client.get(reverse("admin:cases_case_changelist"), {"events__sending_country": "AT"})
+    assert [c.slug for c in response.context["cl"].result_list] == ["hizbullo-shovalizoda"]
