@@ -36,13 +36,8 @@ def country_filter(field_path, title):
         parameter_name = field_path
 
         def lookups(self, request, model_admin):
-            codes = (
-                model_admin.model.objects.exclude(**{field_path: ""})
-                .exclude(**{f"{field_path}__isnull": True})
-                .values_list(field_path, flat=True)
-                .distinct()
-            )
-            return sorted(((code, countries.name(code)) for code in set(codes)), key=lambda item: item[1])
+            codes = set(model_admin.model.objects.values_list(field_path, flat=True).distinct()) - {"", None}
+            return sorted(((code, countries.name(code)) for code in codes), key=lambda item: item[1])
 
         def queryset(self, request, queryset):
             if self.value():
