@@ -189,3 +189,35 @@ def describe_range(lower, upper):
     if (lower.year, lower.month) == (upper.year, upper.month) and lower.day == 1 and add_term(lower, 0, 1) - datetime.timedelta(days=1) == upper:
         return f"{_month_name(lower.month)} {lower.year}"
     return _("between %(start)s and %(end)s") % {"start": _day_words(lower), "end": _day_words(upper)}
+
+
+def months_between(start, end):
+    """Whole calendar months from `start` to `end` (0 when `end` is not later)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if end.day < start.day:
+        months -= 1
+    return max(months, 0)
+
+
+def _months_words(months):
+    years, months = divmod(months, 12)
+    parts = []
+    if years:
+        parts.append(_("1 year") if years == 1 else _("%(n)d years") % {"n": years})
+    if months or not years:
+        parts.append(_("1 month") if months == 1 else _("%(n)d months") % {"n": months})
+    return _(" and ").join(parts)
+
+
+def describe_duration(lower, upper, today):
+    """How long ago something began that began between `lower` and `upper`, in words.
+
+    A known day gives "3 years and 10 months"; an uncertain one only what is
+    sure, "at least 3 years and 8 months" (counted from its latest possible day).
+    """
+    if upper is None:
+        return ""
+    shortest = months_between(upper, today)
+    if lower == upper:
+        return _months_words(shortest)
+    return _("at least %(duration)s") % {"duration": _months_words(shortest)}

@@ -11,9 +11,11 @@ import hashlib
 import re
 import uuid
 
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import F, Q
+from django.db import connection, models
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -150,6 +152,40 @@ class PersonQuerySet(PublishableQuerySet):
             )
         return result.distinct()
 
+    def search(self, query):
+        """`matching`, and on PostgreSQL also names that are trigram-similar (a typo, a missing letter)."""
+        found = self.matching(query)
+        key = fold(query)
+        if connection.vendor != "postgresql" or not key:
+            return found
+        similar_variants = NameVariant.objects.public().filter(search_key__trigram_word_similar=key)
+        return self.filter(
+            Q(pk__in=found.values("pk"))
+            | Q(search_key__trigram_word_similar=key)
+            | Q(pk__in=similar_variants.values("person"))
+        )
+
+
+def name_rank(query, person="pk"):
+    """How closely the best public name of a person matches `query` (PostgreSQL only).
+
+    `person` is the path to the person from the rows being ranked: "pk" for
+    people, "person" for cases.
+    """
+    key = fold(query)
+    prefix = "" if person == "pk" else f"{person}__"
+    variants = (
+        NameVariant.objects.public()
+        .filter(person=OuterRef(person))
+        .annotate(similarity=TrigramWordSimilarity(key, "search_key"))
+        .order_by("-similarity")
+        .values("similarity")[:1]
+    )
+    return Greatest(
+        TrigramWordSimilarity(key, f"{prefix}search_key"),
+        Coalesce(Subquery(variants), Value(0.0), output_field=models.FloatField()),
+    )
+
 
 class Person(Publishable):
     name = models.CharField(
@@ -187,6 +223,10 @@ class Person(Publishable):
 
     def get_absolute_url(self):
         return reverse("cases:person", args=[self.slug])
+
+    @property
+    def birth_date_display(self):
+        return dates.humanize(self.birth_date) if self.birth_date else ""
 
     def fill_derived_fields(self):
         self.search_key = fold(self.name)
@@ -306,6 +346,10 @@ class Affiliation(Publishable):
 
     def __str__(self):
         return f"{self.person}: {self.role}, {self.organization}"
+
+    @property
+    def period_display(self):
+        return dates.humanize(self.period) if self.period else ""
 
     def fill_derived_fields(self):
         self.period_lower, self.period_upper = dates.bounds(self.period)
@@ -466,6 +510,39 @@ class Case(Publishable):
             return event
         return None
 
+    def public_events(self):
+        """Public events, oldest first; the view prefetches them into `prefetched_public_events`."""
+        if hasattr(self, "prefetched_public_events"):
+            return self.prefetched_public_events
+        return list(Event.objects.public().filter(case_id=self.pk).chronological().select_related("authority"))
+
+    def custody_event(self):
+        """The event that began the custody the person is in now, if the events say so.
+
+        Only while the status says the person is held: the first arrest,
+        detention, abduction, deportation or extradition after the last release.
+        """
+        if self.current_status not in HELD_STATUSES:
+            return None
+        start = None
+        for event in self.public_events():
+            if event.kind in CUSTODY_ENDS:
+                start = None
+            elif event.kind in CUSTODY_STARTS and start is None:
+                start = event
+        return start
+
+    def held_for(self, today=None):
+        event = self.custody_event()
+        if event is None:
+            return ""
+        return dates.describe_duration(event.date_lower, event.date_upper, today or timezone.localdate())
+
+    def without_contact_for(self, today=None):
+        if self.current_status != Status.INCOMMUNICADO:
+            return ""
+        return dates.describe_duration(self.status_since_lower, self.status_since_upper, today or timezone.localdate())
+
     @property
     def is_status_stale(self):
         from django.conf import settings
@@ -509,6 +586,7 @@ CUSTODY_STARTS = {
     EventKind.EXTRADITION,
 }
 CUSTODY_ENDS = {EventKind.RELEASE}
+HELD_STATUSES = {Status.DETAINED, Status.INCOMMUNICADO, Status.SENTENCED}
 MOVEMENT_KINDS = {EventKind.DEPORTATION, EventKind.DEPORTATION_ORDER, EventKind.EXTRADITION, EventKind.ASYLUM_REFUSED}
 
 

@@ -5,6 +5,8 @@ from . import views
 app_name = "cases"
 
 urlpatterns = [
+    path("", views.home, name="home"),
+    path("cases/", views.CaseListView.as_view(), name="list"),
     path("cases/<slug:slug>/", views.case_detail, name="detail"),
     path("people/<slug:slug>/", views.person_detail, name="person"),
     path("organizations/<slug:slug>/", views.organization_detail, name="organization"),

@@ -1,9 +1,28 @@
+"""Public pages. Every query starts from a `.public()` QuerySet method."""
+
+from django.core.paginator import InvalidPage
 from django.db import DatabaseError, connection
+from django.db.models import Count, Prefetch, Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
+from django_filters.views import FilterView
 
-from .models import Case, Organization, Person, Source
+from . import timeline
+from .filters import CaseFilter
+from .models import (
+    Affiliation,
+    Case,
+    Citation,
+    Event,
+    NameVariant,
+    Organization,
+    Person,
+    Relationship,
+    Source,
+    StatisticClaim,
+    Status,
+)
 
 
 @never_cache
@@ -17,21 +36,162 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+def public_citations():
+    return Citation.objects.public().select_related("source")
+
+
+def home(request):
+    counts = dict(
+        Case.objects.public().values_list("current_status").annotate(n=Count("pk")).values_list("current_status", "n")
+    )
+    claims = StatisticClaim.objects.public().prefetch_related(Prefetch("citations", queryset=public_citations()))
+    return render(
+        request,
+        "cases/home.html",
+        {
+            "status_counts": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
+            "total": sum(counts.values()),
+            "recent": Case.objects.public().for_list().order_by("-updated", "pk")[:8],
+            "claims": claims,
+            "filter": CaseFilter(queryset=Case.objects.none()),
+        },
+    )
+
+
+class CaseListView(FilterView):
+    filterset_class = CaseFilter
+    paginate_by = 25
+    template_name = "cases/case_list.html"
+    context_object_name = "cases"
+
+    def get_queryset(self):
+        return Case.objects.public().for_list()
+
+    def paginate_queryset(self, queryset, page_size):
+        # A page number out of range or mistyped shows the nearest page, not an error.
+        paginator = self.get_paginator(queryset, page_size)
+        try:
+            page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        except InvalidPage:
+            page = paginator.page(1)
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop(self.page_kwarg, None)
+        context["query_without_page"] = query.urlencode()
+        context["is_filtered"] = any(value for key, value in self.request.GET.items() if key != self.page_kwarg)
+        return context
+
+
 def case_detail(request, slug):
-    case = get_object_or_404(Case.objects.public().for_list(), slug=slug)
-    return render(request, "cases/case_detail.html", {"case": case})
+    events = (
+        Event.objects.public()
+        .chronological()
+        .select_related("authority")
+        .prefetch_related(Prefetch("citations", queryset=public_citations()))
+    )
+    case = get_object_or_404(
+        Case.objects.public()
+        .for_list()
+        .prefetch_related(
+            Prefetch("events", queryset=events, to_attr="prefetched_public_events"),
+            Prefetch("citations", queryset=public_citations()),
+        ),
+        slug=slug,
+    )
+    person = case.person
+    events = case.public_events()
+    for event in events:
+        event.shown_authority = public_authority(event)
+    authorities = {event.authority.pk: event.authority for event in events if event.shown_authority}
+    return render(
+        request,
+        "cases/case_detail.html",
+        {
+            "case": case,
+            "person": person,
+            "events": events,
+            "timeline": timeline.build(events),
+            "variants": NameVariant.objects.public().filter(person=person),
+            "affiliations": Affiliation.objects.public().filter(person=person).select_related("organization"),
+            "relatives": related_people(person),
+            "authorities": sorted(authorities.values(), key=lambda organization: organization.name),
+            "other_cases": Case.objects.public().filter(person=person).exclude(pk=case.pk),
+        },
+    )
+
+
+def public_authority(event):
+    """The organization that acted, unless it is internal."""
+    return event.authority if event.authority and event.authority.is_public else None
+
+
+def related_people(person):
+    """(relationship, the other person, how they relate) for the person's public relationships, both ways."""
+    relationships = Relationship.objects.public().filter(Q(person=person) | Q(relative=person))
+    result = []
+    for relationship in relationships.select_related("person", "relative"):
+        if relationship.person_id == person.pk:
+            result.append((relationship, relationship.relative, relationship.get_kind_display()))
+        else:
+            result.append((relationship, relationship.person, None))
+    return result
 
 
 def person_detail(request, slug):
     person = get_object_or_404(Person.objects.public(), slug=slug)
-    return render(request, "cases/person_detail.html", {"person": person})
+    return render(
+        request,
+        "cases/person_detail.html",
+        {
+            "person": person,
+            "variants": NameVariant.objects.public().filter(person=person),
+            "cases": Case.objects.public().filter(person=person).select_related("status_event"),
+            "affiliations": Affiliation.objects.public()
+            .filter(person=person)
+            .select_related("organization")
+            .prefetch_related(Prefetch("citations", queryset=public_citations())),
+            "relatives": related_people(person),
+            "citations": public_citations().filter(person=person),
+        },
+    )
 
 
 def organization_detail(request, slug):
     organization = get_object_or_404(Organization.objects.public(), slug=slug)
-    return render(request, "cases/organization_detail.html", {"organization": organization})
+    return render(
+        request,
+        "cases/organization_detail.html",
+        {
+            "organization": organization,
+            "affiliations": Affiliation.objects.public()
+            .filter(organization=organization)
+            .select_related("person"),
+            "events": Event.objects.public()
+            .filter(authority=organization)
+            .chronological()
+            .select_related("case__person"),
+            "sources": Source.objects.public().filter(publisher=organization),
+            "citations": public_citations().filter(organization=organization),
+        },
+    )
 
 
 def source_detail(request, pk):
-    source = get_object_or_404(Source.objects.public(), pk=pk)
-    return render(request, "cases/source_detail.html", {"source": source})
+    source = get_object_or_404(Source.objects.public().select_related("publisher"), pk=pk)
+    if source.publisher and not source.publisher.is_public:
+        source.publisher = None
+    citations = Citation.objects.public().filter(source=source).select_related(
+        "event__case__person",
+        "case__person",
+        "person",
+        "organization",
+        "affiliation__person",
+        "affiliation__organization",
+        "relationship__person",
+        "relationship__relative",
+        "claim",
+    )
+    return render(request, "cases/source_detail.html", {"source": source, "citations": citations})

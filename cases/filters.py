@@ -1,0 +1,146 @@
+"""The public case list's filters. Every one also drives the exports and the API.
+
+Filters on events use `Exists` over public events only, so that an internal
+event can neither make a case appear under a filter nor multiply its row.
+"""
+
+import django_filters
+from django import forms
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from .models import (
+    Affiliation,
+    Case,
+    Event,
+    EventKind,
+    Organization,
+    Person,
+    SentenceKind,
+    Status,
+    name_rank,
+)
+
+
+def countries_in_use():
+    """Countries where a public event happened or a deportation started, by name."""
+    events = Event.objects.public()
+    codes = set(events.exclude(country="").values_list("country", flat=True).distinct())
+    codes |= set(events.exclude(sending_country="").values_list("sending_country", flat=True).distinct())
+    return sorted(((code, countries.name(code)) for code in codes), key=lambda pair: pair[1])
+
+
+def public_events_of_case():
+    return Event.objects.public().filter(case=OuterRef("pk"))
+
+
+class CaseFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        happened = cleaned.get("happened")
+        if happened and happened.start and happened.stop and happened.start > happened.stop:
+            self.add_error("happened", _("The first date is after the second: swap them."))
+        return cleaned
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Name"),
+        method="filter_name",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Any spelling, Latin or Cyrillic")}),
+    )
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Current status"),
+        field_name="current_status",
+        lookup_expr="exact",
+        choices=Status.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    country = django_filters.ChoiceFilter(
+        label=_("Country"),
+        choices=countries_in_use,
+        method="filter_country",
+        empty_label=_("Any country"),
+        help_text=_("Where an event happened, or the country a person was deported from."),
+    )
+    event = django_filters.ChoiceFilter(
+        label=_("Event"),
+        choices=EventKind.choices,
+        method="filter_event",
+        empty_label=_("Any event"),
+    )
+    happened = django_filters.DateFromToRangeFilter(
+        label=_("An event happened between"),
+        method="filter_happened",
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+        help_text=_("Events with uncertain dates count when they may have happened in the range."),
+    )
+    organization = django_filters.ModelChoiceFilter(
+        label=_("Organization involved"),
+        queryset=Organization.objects.public(),
+        to_field_name="slug",
+        method="filter_organization",
+        empty_label=_("Any organization"),
+    )
+    sentence = django_filters.ChoiceFilter(
+        label=_("Sentence"),
+        choices=SentenceKind.choices,
+        method="filter_sentence",
+        empty_label=_("Any sentence"),
+    )
+    sort = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(
+            ("person__name", "name"),
+            ("status_since_lower", "status_date"),
+            ("updated", "updated"),
+        ),
+        field_labels={
+            "name": _("Name (A–Z)"),
+            "-name": _("Name (Z–A)"),
+            "status_date": _("Status date (oldest first)"),
+            "-status_date": _("Status date (newest first)"),
+            "updated": _("Last update (oldest first)"),
+            "-updated": _("Last update (newest first)"),
+        },
+        empty_label=_("Best match, then name"),
+    )
+
+    class Meta:
+        model = Case
+        fields = []
+        form = CaseFilterForm
+
+    def filter_name(self, queryset, name, value):
+        people = Person.objects.public().search(value)
+        queryset = queryset.filter(person__in=people.values("pk"))
+        if connection.vendor == "postgresql" and not self.data.get("sort"):
+            queryset = queryset.annotate(rank=name_rank(value, "person")).order_by("-rank", "person__name", "pk")
+        return queryset
+
+    def filter_country(self, queryset, name, value):
+        in_country = public_events_of_case().filter(Q(country=value) | Q(sending_country=value))
+        return queryset.filter(Exists(in_country))
+
+    def filter_event(self, queryset, name, value):
+        return queryset.filter(Exists(public_events_of_case().filter(kind=value)))
+
+    def filter_happened(self, queryset, name, value):
+        # An uncertain date may fall in the range when its bounds overlap it.
+        events = public_events_of_case()
+        if value.start:
+            events = events.filter(Q(date_upper__gte=value.start) | Q(date_upper__isnull=True))
+        if value.stop:
+            events = events.filter(Q(date_lower__lte=value.stop) | Q(date_lower__isnull=True))
+        return queryset.filter(Exists(events))
+
+    def filter_organization(self, queryset, name, value):
+        acted = public_events_of_case().filter(authority=value)
+        affiliated = Affiliation.objects.public().filter(person=OuterRef("person"), organization=value)
+        return queryset.filter(Exists(acted) | Exists(affiliated))
+
+    def filter_sentence(self, queryset, name, value):
+        sentenced = public_events_of_case().filter(kind=EventKind.SENTENCE, sentence_kind=value)
+        return queryset.filter(Exists(sentenced))

@@ -1,0 +1,119 @@
+"""A canary: internal records and notes carry a unique string that no public page may show."""
+
+import pytest
+
+from cases.models import (
+    Affiliation,
+    ClaimQuantifier,
+    EventKind,
+    Relationship,
+    Status,
+    StatisticClaim,
+    Visibility,
+)
+from tests.conftest import (
+    make_case,
+    make_citation,
+    make_event,
+    make_organization,
+    make_person,
+    make_source,
+    make_variant,
+)
+
+pytestmark = pytest.mark.django_db
+
+CANARY = "Canary-5b1e9"
+INTERNAL = Visibility.INTERNAL
+
+
+@pytest.fixture
+def world():
+    """Public records with internal ones and internal notes hung on every kind of link."""
+    public_org = make_organization(name="Public Court", slug="public-court", internal_notes=CANARY)
+    secret_org = make_organization(name=f"{CANARY} agency", slug="secret-agency", visibility=INTERNAL)
+    person = make_person(
+        name="Public Person", slug="public-person", internal_notes=CANARY, contact_details=f"{CANARY} +992 000"
+    )
+    make_variant(person, f"{CANARY} alias", visibility=INTERNAL)
+    relative = make_person(name="Public Relative", slug="public-relative")
+    hidden_relative = make_person(name=f"{CANARY} relative", slug="hidden-relative", visibility=INTERNAL)
+    Relationship.objects.create(person=person, relative=relative, kind="sibling", description=CANARY, visibility=INTERNAL)
+    Relationship.objects.create(person=person, relative=hidden_relative, kind="parent", visibility=Visibility.PUBLIC)
+    Affiliation.objects.create(person=person, organization=secret_org, role="member", visibility=Visibility.PUBLIC)
+    Affiliation.objects.create(person=person, organization=public_org, role=CANARY, visibility=INTERNAL)
+
+    case = make_case(person=person, slug="public-case", internal_notes=CANARY)
+    make_case(person=person, title=f"{CANARY} second case", slug="secret-case", visibility=INTERNAL)
+    make_case(person=hidden_relative, title="Case of an internal person", slug="hidden-person-case")
+
+    public_source = make_source(title="Public statement", internal_notes=CANARY, text=f"Full text {CANARY}", reliability_note="Reliable.")
+    secret_source = make_source(title=f"{CANARY} informant report", visibility=INTERNAL)
+    event = make_event(case, kind=EventKind.ARREST, date="2022-05", authority=secret_org, sets_status=Status.DETAINED, internal_notes=CANARY)
+    make_citation(event=event, source=public_source, excerpt="Arrested in May 2022.")
+    make_citation(event=event, source=public_source, excerpt=f"{CANARY} unpublished excerpt", visibility=INTERNAL)
+    make_citation(event=event, source=secret_source, excerpt=f"{CANARY} excerpt of an internal source")
+    make_event(case, kind=EventKind.TORTURE_REPORTED, date="2023", description=CANARY, place=CANARY, visibility=INTERNAL)
+    hidden_sentence = make_event(case, kind=EventKind.SENTENCE, date="2024", sets_status=Status.SENTENCED, visibility=INTERNAL)
+    make_citation(event=hidden_sentence, source=public_source, excerpt=f"{CANARY} citation of an internal event")
+    make_citation(person=hidden_relative, source=public_source, excerpt=f"{CANARY} citation of an internal person")
+    make_citation(organization=secret_org, source=public_source, excerpt=f"{CANARY} citation of an internal organization")
+
+    make_claim = StatisticClaim.objects.create
+    make_claim(statement=f"{CANARY} unpublished number", subject="prisoners", quantifier=ClaimQuantifier.ABOUT, count=5)
+    claim = make_claim(statement="Many prisoners", subject="prisoners", quantifier=ClaimQuantifier.ORDER, visibility=Visibility.PUBLIC)
+    make_citation(claim=claim, source=public_source, excerpt=f"{CANARY} on a public claim", visibility=INTERNAL)
+    return {"case": case, "person": person, "relative": relative, "source": public_source, "organization": public_org}
+
+
+def public_urls(world):
+    return [
+        "/",
+        "/cases/",
+        "/cases/?q=public",
+        "/cases/?status=detained",
+        "/cases/?status=sentenced",
+        "/cases/?sort=-updated",
+        world["case"].get_absolute_url(),
+        world["person"].get_absolute_url(),
+        world["relative"].get_absolute_url(),
+        world["organization"].get_absolute_url(),
+        world["source"].get_absolute_url(),
+    ]
+
+
+def test_no_public_page_shows_anything_internal(client, world):
+    for url in public_urls(world):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert CANARY.lower() not in response.content.decode().lower(), url
+
+
+def test_searching_for_internal_names_finds_nothing(client, world):
+    for query in (CANARY, f"{CANARY} alias", f"{CANARY} relative"):
+        assert client.get("/cases/", {"q": query}).context["paginator"].count == 0
+
+
+def test_the_public_pages_do_show_the_public_facts(client, world):
+    # The canary test would pass on empty pages; these are not empty.
+    page = client.get(world["case"].get_absolute_url()).content.decode()
+    assert "Public Person" in page and "Arrested in May 2022." in page and "Public statement" in page
+    assert "Detained" in page, "the public arrest sets the status; the internal sentence does not"
+    assert "Sentenced" not in page
+    assert "Many prisoners" in client.get("/").content.decode()
+
+
+def test_internal_records_have_no_public_page(client, world):
+    from cases.models import Source
+
+    secret_source = Source.objects.get(visibility=INTERNAL)
+    for url in [
+        "/cases/secret-case/",
+        "/cases/hidden-person-case/",
+        "/people/hidden-relative/",
+        "/organizations/secret-agency/",
+        secret_source.get_absolute_url(),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert CANARY.lower() not in response.content.decode().lower(), url

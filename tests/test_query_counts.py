@@ -1,0 +1,70 @@
+"""Pages cost the same number of queries however many rows they show."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cases.models import EventKind, Status
+from tests.conftest import make_case, make_citation, make_event, make_organization, make_person, make_source, make_variant
+
+pytestmark = pytest.mark.django_db
+
+
+def queries_for(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def add_cases(n):
+    for i in range(n):
+        case = make_case(person=make_person(name=f"Person {i:03d}"))
+        make_event(case, kind=EventKind.ARREST, date="2022", sets_status=Status.DETAINED, country="TJ")
+
+
+def add_events(case, n):
+    source = make_source()
+    authority = make_organization()
+    for i in range(n):
+        event = make_event(case, kind=EventKind.TRANSFER, date=f"2020-01-{i % 28 + 1:02d}", authority=authority,
+                           sets_status=Status.DETAINED if i % 3 == 0 else "")
+        make_citation(event=event, source=source, excerpt=f"Excerpt {i}.")
+
+
+def test_list_page_queries_do_not_grow_with_rows(client):
+    add_cases(5)
+    few = queries_for(client, "/cases/?status=detained&country=TJ")
+    add_cases(45)
+    many = queries_for(client, "/cases/?status=detained&country=TJ")
+    assert few == many
+    assert many <= 8
+
+
+def test_home_page_queries_do_not_grow_with_rows(client):
+    add_cases(3)
+    few = queries_for(client, "/")
+    add_cases(20)
+    assert queries_for(client, "/") == few
+
+
+def test_case_page_queries_do_not_grow_with_events(client):
+    case = make_case(slug="many-events")
+    make_variant(case.person, "Another Spelling")
+    add_events(case, 2)
+    few = queries_for(client, "/cases/many-events/")
+    add_events(case, 28)
+    many = queries_for(client, "/cases/many-events/")
+    assert few == many
+    assert many <= 10
+
+
+def test_source_page_queries_do_not_grow_with_facts(client):
+    source = make_source()
+    case = make_case()
+    make_citation(source=source, event=make_event(case), excerpt="One.")
+    few = queries_for(client, source.get_absolute_url())
+    for i in range(20):
+        make_citation(source=source, event=make_event(make_case()), excerpt=f"Fact {i}.")
+        make_citation(source=source, person=make_person(), excerpt=f"Person fact {i}.")
+    assert queries_for(client, source.get_absolute_url()) == few
