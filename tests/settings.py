@@ -9,3 +9,17 @@ from tracker.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast user set-up in tests
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
+
+# The tests run with DEBUG off but over plain http and without collectstatic:
+# no redirect to https, and static files read from the apps under their own names.
+SECURE_SSL_REDIRECT = False
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+
+# Most admin tests log in with client.force_login; the two-factor tests turn
+# this on themselves.
+REQUIRE_2FA = False

@@ -4,6 +4,8 @@ from django.urls import include, path
 from cases.views import healthz
 
 urlpatterns = [
+    # Two-factor enrolment and verification, before the admin's catch-all.
+    path("admin/2fa/", include("cases.twofactor")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("", include("cases.urls")),
