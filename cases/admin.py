@@ -1,12 +1,19 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries import countries
+from simple_history.admin import SimpleHistoryAdmin
 
-from . import dates
+from . import dates, restore
+from .forms import LockedModelForm
 from .models import (
     CUSTODY_ENDS,
     CUSTODY_STARTS,
@@ -48,10 +55,41 @@ def country_filter(field_path, title):
     return CountryFilter
 
 
-class PublishActionsMixin:
-    actions = ["publish", "unpublish"]
+def can_publish(request):
+    return request.user.has_perm("cases.publish")
 
-    @admin.action(description=_("Publish the selected records"))
+
+class RecordAdminMixin:
+    """What every record's admin and inline share: history-aware locking and publishing rights.
+
+    Only publishers may change a record's visibility: for everyone else the
+    field is read-only, so a posted value is ignored by the server, not only
+    hidden from the page. New records stay internal.
+    """
+
+    form = LockedModelForm
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not can_publish(request):
+            fields.append("visibility")
+        return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if "loaded_version" in flatten_fieldsets(fieldsets):
+            return fieldsets
+        return [*fieldsets, (None, {"fields": ["loaded_version"]})]
+
+
+class RecordAdmin(RecordAdminMixin, SimpleHistoryAdmin):
+    actions = ["publish", "unpublish"]
+    change_list_template = "admin/cases/record_change_list.html"
+
+    def has_publish_permission(self, request):
+        return can_publish(request)
+
+    @admin.action(description=_("Publish the selected records"), permissions=["publish"])
     def publish(self, request, queryset):
         changed = queryset.set_visibility(Visibility.PUBLIC)
         self.message_user(
@@ -60,7 +98,7 @@ class PublishActionsMixin:
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Unpublish the selected records (make them internal)"))
+    @admin.action(description=_("Unpublish the selected records (make them internal)"), permissions=["publish"])
     def unpublish(self, request, queryset):
         changed = queryset.set_visibility(Visibility.INTERNAL)
         self.message_user(
@@ -70,7 +108,7 @@ class PublishActionsMixin:
         )
 
 
-class CitationInline(admin.StackedInline):
+class CitationInline(RecordAdminMixin, admin.StackedInline):
     model = Citation
     extra = 0
     fields = [("source", "confidence", "visibility"), "excerpt", "locator"]
@@ -79,13 +117,13 @@ class CitationInline(admin.StackedInline):
     verbose_name_plural = _("citations: which source says so")
 
 
-class NameVariantInline(admin.TabularInline):
+class NameVariantInline(RecordAdminMixin, admin.TabularInline):
     model = NameVariant
     extra = 1
     fields = ["name", "script", "note", "visibility"]
 
 
-class AffiliationInline(admin.TabularInline):
+class AffiliationInline(RecordAdminMixin, admin.TabularInline):
     model = Affiliation
     extra = 0
     fields = ["organization", "role", "period", "visibility"]
@@ -93,7 +131,7 @@ class AffiliationInline(admin.TabularInline):
     show_change_link = True
 
 
-class RelationshipInline(admin.TabularInline):
+class RelationshipInline(RecordAdminMixin, admin.TabularInline):
     model = Relationship
     fk_name = "person"
     extra = 0
@@ -103,14 +141,14 @@ class RelationshipInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(PublishActionsMixin, admin.ModelAdmin):
+class PersonAdmin(RecordAdmin):
     list_display = ["name", "other_names", "citizenship", "visibility", "updated"]
     list_filter = ["visibility", country_filter("citizenship", _("citizenship")), "gender"]
     search_fields = ["name", "name_variants__name"]
     inlines = [NameVariantInline, AffiliationInline, RelationshipInline, CitationInline]
     fieldsets = [
         (None, {"fields": ["name", "summary", "visibility"]}),
-        (_("Details"), {"fields": ["birth_date", "gender", "citizenship"]}),
+        (_("Details"), {"fields": ["birth_date", "gender", "citizenship", "photo"]}),
         (_("For editors only"), {"fields": ["contact_details", "internal_notes"]}),
         (_("Web address"), {"classes": ["collapse"], "fields": ["slug"]}),
     ]
@@ -132,7 +170,7 @@ class PersonAdmin(PublishActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(PublishActionsMixin, admin.ModelAdmin):
+class OrganizationAdmin(RecordAdmin):
     list_display = ["name", "abbreviation", "kind", "country", "city", "visibility"]
     list_filter = ["kind", "visibility", country_filter("country", _("country"))]
     search_fields = ["name", "abbreviation", "city"]
@@ -146,7 +184,7 @@ class OrganizationAdmin(PublishActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Affiliation)
-class AffiliationAdmin(PublishActionsMixin, admin.ModelAdmin):
+class AffiliationAdmin(RecordAdmin):
     list_display = ["person", "role", "organization", "period", "visibility"]
     list_filter = ["visibility", "organization__kind"]
     list_select_related = ["person", "organization"]
@@ -157,7 +195,7 @@ class AffiliationAdmin(PublishActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Relationship)
-class RelationshipAdmin(PublishActionsMixin, admin.ModelAdmin):
+class RelationshipAdmin(RecordAdmin):
     list_display = ["person", "kind", "relative", "visibility"]
     list_filter = ["visibility", "kind"]
     list_select_related = ["person", "relative"]
@@ -168,7 +206,7 @@ class RelationshipAdmin(PublishActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(NameVariant)
-class NameVariantAdmin(PublishActionsMixin, admin.ModelAdmin):
+class NameVariantAdmin(RecordAdmin):
     list_display = ["name", "person", "script", "visibility"]
     list_filter = ["script", "visibility"]
     list_select_related = ["person"]
@@ -197,7 +235,7 @@ class EventInlineFormSet(BaseInlineFormSet):
                     break
 
 
-class EventInline(admin.StackedInline):
+class EventInline(RecordAdminMixin, admin.StackedInline):
     model = Event
     formset = EventInlineFormSet
     extra = 0
@@ -214,7 +252,7 @@ class EventInline(admin.StackedInline):
 
 
 @admin.register(Case)
-class CaseAdmin(PublishActionsMixin, admin.ModelAdmin):
+class CaseAdmin(RecordAdmin):
     list_display = ["person", "title", "current_status", "status_since_words", "last_verified", "visibility", "updated"]
     list_filter = [
         "current_status",
@@ -275,9 +313,13 @@ class CaseAdmin(PublishActionsMixin, admin.ModelAdmin):
             results = results | queryset.filter(person__in=Person.objects.matching(search_term))
         return results, True
 
+    def get_urls(self):
+        deleted = path("deleted/", self.admin_site.admin_view(deleted_records_view), name="cases_deleted_records")
+        return [deleted, *super().get_urls()]
+
 
 @admin.register(Event)
-class EventAdmin(PublishActionsMixin, admin.ModelAdmin):
+class EventAdmin(RecordAdmin):
     list_display = ["case", "kind", "date", "sets_status", "country", "visibility"]
     list_filter = [
         "kind",
@@ -306,7 +348,7 @@ class EventAdmin(PublishActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(PublishActionsMixin, admin.ModelAdmin):
+class SourceAdmin(RecordAdmin):
     list_display = ["title", "kind", "publisher", "published", "language", "visibility"]
     list_filter = ["kind", "visibility", "language"]
     list_select_related = ["publisher"]
@@ -323,7 +365,7 @@ class SourceAdmin(PublishActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(PublishActionsMixin, admin.ModelAdmin):
+class CitationAdmin(RecordAdmin):
     list_display = ["source", "short_excerpt", "confidence", "locator", "visibility"]
     list_filter = ["confidence", "visibility", "source"]
     list_select_related = ["source"]
@@ -344,10 +386,44 @@ class CitationAdmin(PublishActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(StatisticClaim)
-class StatisticClaimAdmin(PublishActionsMixin, admin.ModelAdmin):
+class StatisticClaimAdmin(RecordAdmin):
     list_display = ["statement", "quantifier", "count", "country", "visibility"]
     list_filter = ["visibility", country_filter("country", _("country")), "quantifier"]
     search_fields = ["statement", "subject"]
     fields = ["statement", "subject", "quantifier", "count", "country", "date", "visibility", "internal_notes"]
     inlines = [CitationInline]
 
+
+
+def deleted_records_view(request):
+    """Every deleted record an editor may bring back, with a button to restore it."""
+    restorable = [
+        model for model in restore.tracked_models()
+        if request.user.has_perm(f"{model._meta.app_label}.add_{model._meta.model_name}")
+    ]
+    if not restorable:
+        raise PermissionDenied
+    if request.method == "POST":
+        model = next((m for m in restorable if m._meta.model_name == request.POST.get("model")), None)
+        entry = model.history.filter(history_id=request.POST.get("entry"), history_type="-").first() if model else None
+        if entry is None or model._default_manager.filter(pk=entry.id).exists():
+            messages.error(request, _("That record cannot be restored: it is not deleted, or you may not add it."))
+        else:
+            count = restore.restore(entry, request.user)
+            messages.success(
+                request,
+                ngettext(
+                    "“%(record)s” was restored.",
+                    "“%(record)s” was restored with %(others)d records deleted along with it.",
+                    count,
+                )
+                % {"record": entry.instance, "others": count - 1},
+            )
+        return redirect(request.path)
+    sections = [(model._meta.verbose_name_plural, model._meta.model_name, restore.deleted(model)) for model in restorable]
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Deleted records"),
+        "sections": sections,
+    }
+    return TemplateResponse(request, "admin/cases/deleted_records.html", context)

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,10 +8,12 @@ class CasesConfig(AppConfig):
     verbose_name = _("Case tracker")
 
     def ready(self):
-        from . import signals
+        from . import roles, signals
 
         # pre_save also runs for fixtures (loaddata saves "raw", skipping save()),
         # so derived values are filled in however a record arrives.
         pre_save.connect(signals.fill_derived_fields, dispatch_uid="cases_fill_derived_fields")
         post_save.connect(signals.event_saved, sender="cases.Event", dispatch_uid="cases_event_saved")
         post_delete.connect(signals.event_deleted, sender="cases.Event", dispatch_uid="cases_event_deleted")
+        # After every migrate, once Django has made the permissions: the three roles.
+        post_migrate.connect(roles.setup_roles, sender=self, dispatch_uid="cases_setup_roles")

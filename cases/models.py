@@ -7,9 +7,7 @@ public, whatever its own flag says).
 """
 
 import datetime
-import hashlib
 import re
-import uuid
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.exceptions import ValidationError
@@ -21,8 +19,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
-from . import dates
+from . import dates, uploads
 from .names import fold
 
 EDTF_FIELD_HELP = _(
@@ -95,6 +94,9 @@ class Publishable(models.Model):
     updated = models.DateTimeField(_("last updated"), default=timezone.now, editable=False)
 
     objects = PublishableQuerySet.as_manager()
+    # Who changed what and when, for every concrete model; deleted records
+    # can be found and restored from it.
+    history = HistoricalRecords(inherit=True)
 
     class Meta:
         abstract = True
@@ -210,6 +212,13 @@ class Person(Publishable):
         blank=True,
         help_text=_("Family, lawyer or other contacts. Never shown on public pages."),
     )
+    photo = models.ImageField(
+        _("photo"),
+        upload_to=uploads.photo_path,
+        blank=True,
+        validators=[uploads.validate_photo],
+        help_text=_("JPEG, PNG or WebP. Location and camera data are removed when it is saved. Shown publicly only if the person is public."),
+    )
 
     objects = PersonQuerySet.as_manager()
 
@@ -231,6 +240,7 @@ class Person(Publishable):
     def fill_derived_fields(self):
         self.search_key = fold(self.name)
         self.birth_date_lower, self.birth_date_upper = dates.bounds(self.birth_date)
+        uploads.strip_metadata(self.photo)
         if not self.slug:
             self.slug = unique_slug(Person, self.name, self.pk)
 
@@ -453,6 +463,8 @@ class Case(Publishable):
         ordering = ["person__name", "pk"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
+        # One permission for every kind of record: publishing is a decision, not an edit.
+        permissions = [("publish", _("Can publish and unpublish records"))]
 
     def __str__(self):
         return f"{self.person}: {self.title}"
@@ -798,10 +810,8 @@ class SourceKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-def source_upload_path(instance, filename):
-    # A generated name: an uploaded file's own name can identify whoever sent it.
-    extension = re.sub(r"[^a-z0-9]", "", filename.rsplit(".", 1)[-1].lower())[:8] if "." in filename else ""
-    return f"sources/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{'.' + extension if extension else ''}"
+# Named in migration 0001.
+source_upload_path = uploads.source_path
 
 
 class Source(Publishable):
@@ -824,7 +834,13 @@ class Source(Publishable):
         _("archived copy"), max_length=1000, blank=True, help_text=_("A copy in a web archive, in case the original disappears.")
     )
     language = models.CharField(_("language"), max_length=20, blank=True, help_text=_("Language code: en, ru, tg, fa, de…"))
-    file = models.FileField(_("file"), upload_to=source_upload_path, blank=True)
+    file = models.FileField(
+        _("file"),
+        upload_to=uploads.source_path,
+        blank=True,
+        validators=[uploads.validate_source_file],
+        help_text=_("PDF, image, Word or OpenDocument text, or plain text. Photos lose their location and camera data."),
+    )
     sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True, editable=False)
     reliability_note = models.TextField(
         _("reliability note"), blank=True, help_text=_("Who is behind the source and how far it can be trusted.")
@@ -855,11 +871,8 @@ class Source(Publishable):
         if not self.file:
             self.sha256 = ""
         elif not getattr(self.file, "_committed", True):
-            digest = hashlib.sha256()
-            for chunk in self.file.chunks():
-                digest.update(chunk)
-            self.sha256 = digest.hexdigest()
-            self.file.seek(0)
+            uploads.strip_metadata(self.file)
+            self.sha256 = uploads.sha256(self.file)
 
     def clean(self):
         self.clean_edtf("published")
@@ -997,3 +1010,15 @@ class Citation(Publishable):
                 {"excerpt": _("These words are not in the source's full text. Copy them exactly as the source has them.")},
                 code="excerpt_not_verbatim",
             )
+
+
+# Changes to editor accounts (groups, staff status) are part of the record
+# too; password hashes are not copied into it.
+def _register_user_history():
+    from django.contrib.auth import get_user_model
+    from simple_history import register
+
+    register(get_user_model(), app="cases", excluded_fields=["password", "last_login"])
+
+
+_register_user_history()

@@ -76,3 +76,33 @@ def seeded(db):
     from django.core.management import call_command
 
     call_command("loaddata", "fixtures/seed.json", verbosity=0)
+
+
+def admin_form_data(response):
+    """The POST data an admin change or add page would send unchanged, from its rendered forms."""
+    data = {}
+
+    def add_form(form):
+        for name, field in form.fields.items():
+            value = form[name].value()
+            key = form.add_prefix(name)
+            if value is None or value is False:
+                continue
+            if value is True:
+                data[key] = "on"
+            elif isinstance(value, (list, tuple)):
+                data[key] = [str(item) for item in value]
+            elif hasattr(value, "isoformat"):
+                data[key] = value.isoformat()
+            elif hasattr(value, "name") and not isinstance(value, str):
+                continue  # a stored file is kept when none is sent
+            else:
+                data[key] = str(value)
+
+    add_form(response.context["adminform"].form)
+    for inline in response.context.get("inline_admin_formsets") or []:
+        formset = inline.formset
+        add_form(formset.management_form)
+        for form in formset.forms:
+            add_form(form)
+    return data

@@ -16,7 +16,9 @@ def registered_models():
 def test_every_cases_model_is_in_the_admin():
     from django.apps import apps
 
-    assert set(registered_models()) == set(apps.get_app_config("cases").get_models())
+    # History tables are seen through each record's own History page.
+    records = {model for model in apps.get_app_config("cases").get_models() if not model.__name__.startswith("Historical")}
+    assert set(registered_models()) == records
 
 
 @pytest.mark.parametrize("page", ["changelist", "add"])

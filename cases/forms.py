@@ -1,0 +1,89 @@
+"""Admin forms that refuse to overwrite a record someone else saved meanwhile."""
+
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+
+
+class LockedModelForm(forms.ModelForm):
+    """Optimistic locking on the record's `updated` time.
+
+    The form carries the time the record had when the editor opened it. If
+    the record has been saved since, the save is refused with what changed,
+    and the form comes back with everything the editor typed; saving again
+    then overwrites knowingly.
+    """
+
+    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            version = self.instance.updated
+            if hasattr(self.instance, "_history"):
+                # An earlier version opened to be restored: it replaces the record as it is now.
+                model = type(self.instance)
+                version = model._default_manager.filter(pk=self.instance.pk).values_list("updated", flat=True).first()
+            self.fields["loaded_version"].initial = version.isoformat() if version else ""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk and self.cleaned_data.get("loaded_version"):
+            self.check_not_changed_meanwhile(self.cleaned_data["loaded_version"])
+        return cleaned_data
+
+    def check_not_changed_meanwhile(self, loaded_version):
+        model = type(self.instance)
+        current = model._default_manager.filter(pk=self.instance.pk).values_list("updated", flat=True).first()
+        if current is None:
+            raise ValidationError(
+                _("Someone deleted this record after you opened it. Copy what you typed before leaving this page."),
+                code="deleted_meanwhile",
+            )
+        try:
+            loaded = datetime.datetime.fromisoformat(loaded_version)
+        except ValueError:
+            loaded = None
+        if loaded == current:
+            return
+        # Show the form again with the newer version, so that saving again is a choice.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("loaded_version")] = current.isoformat()
+        raise ValidationError(
+            format_html(
+                "{} {}",
+                _(
+                    "Someone else saved “%(record)s” after you opened it, so your changes were not saved. "
+                    "They are still in the form: compare them with what changed, then save again to keep yours."
+                )
+                % {"record": self.instance},
+                describe_changes(self.instance, loaded),
+            ),
+            code="changed_meanwhile",
+        )
+
+
+def describe_changes(instance, since):
+    """What the history says changed in `instance` after `since`, as HTML."""
+    # Each history entry keeps the record's own `updated`, the version the editor saw.
+    records = list(instance.history.order_by("history_date", "history_id"))
+    before = [record for record in records if since and record.updated <= since]
+    after = [record for record in records if not since or record.updated > since]
+    if not after:
+        return _("(Its status or order was recalculated from its events.)")
+    newest = after[-1]
+    who = ", ".join(sorted({str(record.history_user) for record in after if record.history_user})) or _("an unknown user")
+    if not before:
+        return format_html(_("Changed by {}."), who)
+    delta = newest.diff_against(before[-1])
+    if not delta.changes:
+        return format_html(_("Saved by {} with no change to the fields."), who)
+    rows = format_html_join(
+        "",
+        "<li>{}: “{}” → “{}”</li>",
+        ((instance._meta.get_field(change.field).verbose_name, change.old, change.new) for change in delta.changes),
+    )
+    return format_html("{} <ul>{}</ul>", format_html(_("Changed by {}:"), who), rows)
