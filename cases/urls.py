@@ -11,4 +11,6 @@ urlpatterns = [
     path("people/<slug:slug>/", views.person_detail, name="person"),
     path("organizations/<slug:slug>/", views.organization_detail, name="organization"),
     path("sources/<int:pk>/", views.source_detail, name="source"),
+    path("sources/<int:pk>/file", views.source_file, name="source_file"),
+    path("people/<slug:slug>/photo", views.person_photo, name="person_photo"),
 ]

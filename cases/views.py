@@ -1,14 +1,18 @@
 """Public pages. Every query starts from a `.public()` QuerySet method."""
 
+import mimetypes
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.files.storage import default_storage
 from django.core.paginator import InvalidPage
 from django.db import DatabaseError, connection
 from django.db.models import Count, Prefetch, Q
-from django.http import JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django_filters.views import FilterView
 
-from . import timeline
+from . import timeline, uploads
 from .filters import CaseFilter
 from .models import (
     Affiliation,
@@ -195,3 +199,41 @@ def source_detail(request, pk):
         "claim",
     )
     return render(request, "cases/source_detail.html", {"source": source, "citations": citations})
+
+
+def file_response(field_file, download_name):
+    """A stored upload, typed by its content, never sniffed by the browser as something else."""
+    try:
+        handle = field_file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    kind = uploads.detect_type(handle.read(2048), handle)
+    handle.seek(0)
+    extension = uploads.EXTENSIONS.get(kind, "bin")
+    content_type = mimetypes.types_map.get(f".{extension}", "application/octet-stream")
+    if kind == "text":
+        content_type = "text/plain; charset=utf-8"
+    inline = kind in ("pdf", "text", *uploads.IMAGE_TYPES)
+    response = FileResponse(
+        handle, content_type=content_type, as_attachment=not inline, filename=f"{download_name}.{extension}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def source_file(request, pk):
+    source = get_object_or_404(Source.objects.public().exclude(file=""), pk=pk)
+    return file_response(source.file, f"source-{source.pk}")
+
+
+def person_photo(request, slug):
+    person = get_object_or_404(Person.objects.public().exclude(photo=""), slug=slug)
+    return file_response(person.photo, person.slug)
+
+
+@staff_member_required
+def staff_file(request, path):
+    """Uploaded files for logged-in staff only: internal sources must not be reachable by address."""
+    if not default_storage.exists(path):
+        raise Http404
+    return file_response(default_storage.open(path), path.rsplit("/", 1)[-1].rsplit(".", 1)[0])

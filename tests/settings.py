@@ -23,3 +23,7 @@ WHITENOISE_AUTOREFRESH = True
 # Most admin tests log in with client.force_login; the two-factor tests turn
 # this on themselves.
 REQUIRE_2FA = False
+
+# Live-server threads must not keep connections open past the run, or the
+# test database cannot be dropped on PostgreSQL.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -166,7 +166,8 @@ STORAGES = {
         )
     },
 }
-MEDIA_URL = "media/"
+# Stored uploads are served to logged-in staff only (see tracker/urls.py).
+MEDIA_URL = "/admin/files/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 # A case whose status nobody has confirmed for this many days is shown as

@@ -1,0 +1,135 @@
+"""Uploads: accepted by content and size, stored under generated names, photos without their metadata."""
+
+import io
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from cases.models import Person, Source, Visibility
+from cases.roles import EDITOR
+from tests.conftest import admin_form_data, make_person, make_source
+
+pytestmark = pytest.mark.django_db
+
+GPS_TAG = 0x8825
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def editor(client):
+    user = User.objects.create_user("editor", password="a long enough password", is_staff=True)
+    user.groups.add(Group.objects.get(name=EDITOR))
+    client.force_login(user)
+    return client
+
+
+def jpeg_with_gps():
+    image = Image.new("RGB", (40, 30), "red")
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # camera make
+    exif[0x0112] = 6  # orientation: rotated
+    exif.get_ifd(GPS_TAG).update({1: "N", 2: (38.0, 33.0, 0.0), 3: "E", 4: (68.0, 46.0, 0.0)})
+    output = io.BytesIO()
+    image.save(output, format="JPEG", exif=exif)
+    return output.getvalue()
+
+
+def upload_source_file(client, source, name, content):
+    url = f"/admin/cases/source/{source.pk}/change/"
+    data = admin_form_data(client.get(url))
+    data["file"] = SimpleUploadedFile(name, content)
+    return client.post(url, data)
+
+
+def test_photo_with_gps_is_stored_without_any_exif(editor):
+    person = make_person(name="A Person")
+    url = f"/admin/cases/person/{person.pk}/change/"
+    original = jpeg_with_gps()
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_TAG), "the test photo has GPS data"
+    data = admin_form_data(editor.get(url))
+    data["photo"] = SimpleUploadedFile("IMG_2041 at home.jpg", original, content_type="image/jpeg")
+    assert editor.post(url, data).status_code == 302
+    person.refresh_from_db()
+    assert "IMG_2041" not in person.photo.name and person.photo.name.endswith(".jpg")
+    with person.photo.open("rb") as stored, Image.open(stored) as image:
+        assert len(image.getexif()) == 0
+        assert image.size == (30, 40), "turned upright before the orientation tag was dropped"
+    assert b"PhoneMaker" not in person.photo.open("rb").read()
+
+
+def test_source_file_gets_a_generated_name_an_extension_from_its_content_and_a_checksum(editor):
+    import hashlib
+
+    source = make_source()
+    pdf = b"%PDF-1.4\n% a small pdf\n"
+    assert upload_source_file(editor, source, "informant-name.html", pdf).status_code == 302
+    source.refresh_from_db()
+    assert source.file.name.endswith(".pdf") and "informant" not in source.file.name
+    assert source.sha256 == hashlib.sha256(pdf).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("statement.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 100, "not one of the accepted kinds"),
+        ("page.pdf", b"\x00\x01<html><script>alert(1)</script>", "not one of the accepted kinds"),
+        ("photo.jpg", b"\xff\xd8\xff\xe0 this is not really a jpeg", "damaged or incomplete"),
+    ],
+)
+def test_a_forbidden_or_disguised_file_is_refused_with_a_message(editor, name, content, message):
+    source = make_source()
+    response = upload_source_file(editor, source, name, content)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    source.refresh_from_db()
+    assert not source.file
+
+
+def test_a_file_over_the_size_limit_is_refused(editor, settings):
+    settings.MAX_UPLOAD_MB = 1
+    source = make_source()
+    response = upload_source_file(editor, source, "big.txt", b"a" * (1024 * 1024 + 1))
+    assert "the largest accepted is 1 MB" in response.content.decode()
+    source.refresh_from_db()
+    assert not source.file
+
+
+def test_a_photo_must_be_an_image(editor):
+    person = make_person()
+    url = f"/admin/cases/person/{person.pk}/change/"
+    data = admin_form_data(editor.get(url))
+    data["photo"] = SimpleUploadedFile("photo.jpg", b"%PDF-1.4 not a photo")
+    response = editor.post(url, data)
+    assert response.status_code == 200
+    person.refresh_from_db()
+    assert not person.photo
+
+
+def test_files_are_served_publicly_only_for_public_records(client, editor):
+    source = make_source()
+    upload_source_file(editor, source, "a.txt", b"plain words")
+    client.logout()
+    source.refresh_from_db()
+    response = client.get(f"/sources/{source.pk}/file")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert b"".join(response.streaming_content) == b"plain words"
+    # The stored path itself is for staff only, and an internal source's file is not public.
+    assert client.get(source.file.url).status_code == 302
+    Source.objects.filter(pk=source.pk).update(visibility=Visibility.INTERNAL)
+    assert client.get(f"/sources/{source.pk}/file").status_code == 404
+
+
+def test_a_photo_is_public_only_with_its_person(client):
+    person = make_person(slug="pictured", photo=SimpleUploadedFile("p.jpg", jpeg_with_gps()))
+    response = client.get("/people/pictured/photo")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert 'src="/people/pictured/photo"' in client.get("/people/pictured/").content.decode()
+    Person.objects.filter(pk=person.pk).update(visibility=Visibility.INTERNAL)
+    assert client.get("/people/pictured/photo").status_code == 404
