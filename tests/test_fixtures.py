@@ -12,7 +12,9 @@ from cases.models import Case, Citation, Event, Person, Source, Status, Statisti
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = ROOT / "fixtures" / "seed.json"
-SEED_DOCUMENTS = ROOT.parent / "shared" / "seeds"
+# The two source documents, kept in the repository beside the data taken from them.
+SEED_DOCUMENTS = ROOT / "fixtures" / "documents"
+SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +66,15 @@ def test_every_citation_has_a_verbatim_excerpt_from_its_document(seeded):
         assert citation.excerpt.strip(), citation.pk
         assert citation.excerpt in citation.source.text, citation.pk
         assert any(citation.excerpt in document for document in documents), citation.pk
+
+
+def test_repository_copies_of_the_documents_match_the_originals():
+    copies = sorted(SEED_DOCUMENTS.glob("*.txt"))
+    assert len(copies) == 2
+    if SHARED_SEEDS.is_dir():  # beside the checkout in development; CI has only the copies
+        assert {path.name: path.read_bytes() for path in copies} == {
+            path.name: path.read_bytes() for path in SHARED_SEEDS.glob("*.txt")
+        }
 
 
 def test_source_texts_are_the_seed_documents_word_for_word(seeded):
