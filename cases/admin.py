@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import dates, restore
+from . import admin_import, dates, restore
 from .forms import LockedModelForm
 from .models import (
     CUSTODY_ENDS,
@@ -21,6 +21,7 @@ from .models import (
     Case,
     Citation,
     Event,
+    ImportMapping,
     NameVariant,
     Organization,
     Person,
@@ -315,7 +316,7 @@ class CaseAdmin(RecordAdmin):
 
     def get_urls(self):
         deleted = path("deleted/", self.admin_site.admin_view(deleted_records_view), name="cases_deleted_records")
-        return [deleted, *super().get_urls()]
+        return [deleted, *admin_import.urls(self.admin_site), *super().get_urls()]
 
 
 @admin.register(Event)
@@ -427,3 +428,9 @@ def deleted_records_view(request):
         "sections": sections,
     }
     return TemplateResponse(request, "admin/cases/deleted_records.html", context)
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    list_display = ["name", "created"]
+    search_fields = ["name"]

@@ -54,9 +54,13 @@ class Confidence(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
+def unique_slug_base(text, max_length=80):
+    return slugify(fold(text))[:max_length].strip("-") or "record"
+
+
 def unique_slug(model, text, pk=None, max_length=80):
     """A slug for `text`, in Latin letters whatever the script, unique in `model`."""
-    base = slugify(fold(text))[:max_length].strip("-") or "record"
+    base = unique_slug_base(text, max_length)
     slug, n = base, 2
     while model._default_manager.filter(slug=slug).exclude(pk=pk).exists():
         slug = f"{base[: max_length - 5]}-{n}"
@@ -201,6 +205,12 @@ class Person(Publishable):
         help_text=_("Part of the public address. Leave empty to make one from the name."),
     )
     search_key = models.CharField(max_length=400, editable=False, db_index=True, default="")
+    external_id = models.CharField(
+        _("identifier in your list"),
+        max_length=100,
+        blank=True,
+        help_text=_("The person's identifier in a spreadsheet you import from, so that importing it again updates them."),
+    )
     birth_date = models.CharField(_("birth date"), max_length=100, blank=True, help_text=EDTF_FIELD_HELP)
     birth_date_lower = models.DateField(null=True, editable=False)
     birth_date_upper = models.DateField(null=True, editable=False)
@@ -226,6 +236,11 @@ class Person(Publishable):
         ordering = ["name", "pk"]
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="unique_person_external_id"
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -1022,3 +1037,19 @@ def _register_user_history():
 
 
 _register_user_history()
+
+
+class ImportMapping(models.Model):
+    """A saved way to read a spreadsheet: which of its columns holds which field."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    columns = models.JSONField(_("columns"), default=dict, help_text=_("The file's column heading → the tracker's field."))
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+
+    def __str__(self):
+        return self.name

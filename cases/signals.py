@@ -1,6 +1,23 @@
 """Keep derived values right however a record is saved."""
 
+import threading
+from contextlib import contextmanager
+
 from .models import Case, Publishable
+
+_deferred = threading.local()
+
+
+@contextmanager
+def deferred_status_refresh():
+    """Refresh each touched case's status once at the end, not after every event (bulk imports)."""
+    _deferred.case_ids = set()
+    try:
+        yield
+        case_ids = _deferred.case_ids
+    finally:
+        del _deferred.case_ids
+    _refresh_cases(*case_ids)
 
 
 def fill_derived_fields(sender, instance, **kwargs):
@@ -9,6 +26,9 @@ def fill_derived_fields(sender, instance, **kwargs):
 
 
 def _refresh_cases(*case_ids):
+    if hasattr(_deferred, "case_ids"):
+        _deferred.case_ids.update(pk for pk in case_ids if pk)
+        return
     for case in Case.objects.filter(pk__in={pk for pk in case_ids if pk}):
         case.refresh_status()
 

@@ -1,0 +1,57 @@
+"""Measure the spreadsheet import: rows per second and peak memory. Writes nothing that stays."""
+
+import csv
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from cases import importing
+
+# Synthetic rows in three scripts; nothing here is about real people.
+FIRST = ["Alisher", "Фаррух", "Ҷамшед", "Зарина", "مهدی", "Nigora", "Рустам", "Шаҳло"]
+LAST = ["Karimov", "Саидов", "Раҳимова", "کریمی", "Nazarov", "Қодиров", "Umarova", "Юсупов"]
+KINDS = [("arrest", "detained"), ("deportation", "deported"), ("sentence", "sentenced"), ("release", "released")]
+
+
+def write_file(path, rows):
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "name", "other_names", "birth_date", "case_title", "event_type", "event_date",
+                         "status", "country", "sentence_kind", "sentence_years", "source_urls", "excerpt"])
+        for n in range(rows):
+            kind, status = KINDS[n % len(KINDS)]
+            name = f"{FIRST[n % len(FIRST)]} {LAST[(n // len(FIRST)) % len(LAST)]} {n}"
+            writer.writerow([
+                f"B-{n:06d}", name, f"{name} variant", f"19{60 + n % 40}", "Benchmark case", kind,
+                f"20{10 + n % 15}-0{1 + n % 9}", status, "TJ",
+                "prison_term" if kind == "sentence" else "", "7" if kind == "sentence" else "",
+                f"https://example.org/report/{n % 500}", "Words of the report." if n % 2 else "",
+            ])
+
+
+class Command(BaseCommand):
+    help = "Time an import of a generated spreadsheet (written, then rolled back) and report rows per second and peak memory."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--rows", type=int, default=10_000)
+
+    def handle(self, *args, **options):
+        rows = options["rows"]
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "benchmark.csv"
+            write_file(path, rows)
+            size = path.stat().st_size / 1024 / 1024
+            started = time.perf_counter()
+            # A dry run does every write of a real import inside a transaction, then rolls it back.
+            report = importing.run_import(lambda: importing.open_rows(path), dry_run=True)
+            elapsed = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if not report.ok:
+            self.stderr.write(f"The generated file had problems: {report.problems[:3]}")
+        self.stdout.write(f"rows: {rows} ({size:.1f} MB CSV)")
+        self.stdout.write(f"time: {elapsed:.1f} s")
+        self.stdout.write(f"rows per second: {rows / elapsed:.0f}")
+        self.stdout.write(f"peak memory of the process: {peak:.0f} MB")
