@@ -1,6 +1,8 @@
 """Small builders: each test makes the data it needs and shows what matters."""
 
 import itertools
+import os
+import shutil
 
 import pytest
 
@@ -106,3 +108,39 @@ def admin_form_data(response):
         for form in formset.forms:
             add_form(form)
     return data
+
+
+def staff_client(username, *groups):
+    """A test client logged in as a staff member of the given role groups."""
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    user = User.objects.create_user(username, password="a long enough password", is_staff=True)
+    user.groups.set(Group.objects.filter(name__in=groups))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def chromium():
+    """Debian's Chromium driven by Playwright, headless. In CI a missing browser fails the test."""
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"No Chromium at {CHROMIUM}: install Debian's chromium package.")
+        pytest.skip(f"No Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own
+    # database calls are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]

@@ -1,37 +1,12 @@
 """A reader's journey in a real browser: Playwright driving Debian's Chromium, headless."""
 
-import os
-import shutil
-
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
-
-@pytest.fixture
-def browser():
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(f"No Chromium at {CHROMIUM}: install Debian's chromium package.")
-        pytest.skip(f"No Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own
-    # database calls are still synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-            yield chromium
-            chromium.close()
-    finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-
-
-def test_reader_finds_a_case_by_a_cyrillic_spelling_and_follows_a_citation(live_server, seeded, browser):
-    page = browser.new_page()
+def test_reader_finds_a_case_by_a_cyrillic_spelling_and_follows_a_citation(live_server, seeded, chromium):
+    page = chromium.new_page()
     page.goto(live_server.url + "/")
     page.get_by_label("Find a person by name, in any spelling or script").fill("Абдуллоҳи")
     page.get_by_role("button", name="Search").last.click()
@@ -58,8 +33,8 @@ def test_reader_finds_a_case_by_a_cyrillic_spelling_and_follows_a_citation(live_
     assert "He was transferred to the hands of the Tajikistan KGB." in page.locator("ol.supported").inner_text()
 
 
-def test_case_page_fits_a_phone_screen(live_server, seeded, browser):
-    page = browser.new_page(viewport={"width": 360, "height": 740})
+def test_case_page_fits_a_phone_screen(live_server, seeded, chromium):
+    page = chromium.new_page(viewport={"width": 360, "height": 740})
     for path in ["/", "/cases/", "/cases/hizbullo-shovalizoda/"]:
         page.goto(live_server.url + path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

@@ -4,12 +4,13 @@ import io
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from cases.models import Case, Citation, Event, ImportMapping, NameVariant, Person, Source, Status, Visibility
 from cases.roles import EDITOR
+from tests.conftest import staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -184,11 +185,8 @@ def test_bad_files_are_refused_with_a_clear_message(tmp_path, content, name, mes
 
 
 @pytest.fixture
-def editor(client):
-    user = User.objects.create_user("editor", password="a long enough password", is_staff=True)
-    user.groups.add(Group.objects.get(name=EDITOR))
-    client.force_login(user)
-    return client
+def editor():
+    return staff_client("editor", EDITOR)
 
 
 def upload(client, text, mapping=None):

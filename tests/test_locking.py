@@ -1,32 +1,22 @@
 """Two editors on one record: the second save is refused and nothing typed is lost."""
 
 import pytest
-from django.contrib.auth.models import Group, User
-from django.test import Client
 
 from cases.models import Case, Event, Source
 from cases.roles import EDITOR
-from tests.conftest import admin_form_data, make_case, make_event, make_person, make_source
+from tests.conftest import admin_form_data, make_case, make_event, make_person, make_source, staff_client
 
 pytestmark = pytest.mark.django_db
 
 
-def editor_client(username):
-    user = User.objects.create_user(username, password="a long enough password", is_staff=True)
-    user.groups.add(Group.objects.get(name=EDITOR))
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def alice():
-    return editor_client("alice")
+    return staff_client("alice", EDITOR)
 
 
 @pytest.fixture
 def bob():
-    return editor_client("bob")
+    return staff_client("bob", EDITOR)
 
 
 def test_second_save_of_a_case_is_refused_with_what_changed_and_keeps_the_input(alice, bob):

@@ -1,22 +1,17 @@
 """Editors edit, publishers publish and delete, and the server checks it, not only the page."""
 
 import pytest
-from django.contrib.auth.models import Group, User
-from django.test import Client
+from django.contrib.auth.models import Group
 
 from cases.models import Case, Event, Visibility
 from cases.roles import ADMINISTRATOR, EDITOR, PUBLISHER
-from tests.conftest import admin_form_data, make_case, make_event
+from tests.conftest import admin_form_data, make_case, make_event, staff_client
 
 pytestmark = pytest.mark.django_db
 
 
 def client_for(*groups, username="someone"):
-    user = User.objects.create_user(username, password="a long enough password", is_staff=True)
-    user.groups.set(Group.objects.filter(name__in=groups))
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_client(username, *groups)
 
 
 def test_the_three_roles_exist_after_migrate():

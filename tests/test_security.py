@@ -293,29 +293,6 @@ def test_collectstatic_writes_hashed_files(tmp_path):
 
 # --- In a real browser --------------------------------------------------------------
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-
-
-@pytest.fixture
-def chromium():
-    import shutil
-
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(f"No Chromium at {CHROMIUM}: install Debian's chromium package.")
-        pytest.skip(f"No Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-            yield browser
-            browser.close()
-    finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-
-
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_editor_enrols_and_uses_the_admin_with_no_policy_violation(live_server, chromium, settings):

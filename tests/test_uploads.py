@@ -3,13 +3,12 @@
 import io
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from cases.models import Person, Source, Visibility
 from cases.roles import EDITOR
-from tests.conftest import admin_form_data, make_person, make_source
+from tests.conftest import admin_form_data, make_person, make_source, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +21,8 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def editor(client):
-    user = User.objects.create_user("editor", password="a long enough password", is_staff=True)
-    user.groups.add(Group.objects.get(name=EDITOR))
-    client.force_login(user)
-    return client
+def editor():
+    return staff_client("editor", EDITOR)
 
 
 def jpeg_with_gps():
