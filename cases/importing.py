@@ -424,8 +424,8 @@ class Writer:
         self.report = report
         self.user = user
         self.pending = []
-        self.people = {}  # ("id", id) or ("name", name, birth date) -> Person
-        self.sources = {}  # url -> Source
+        # Only primary keys are remembered between batches, so memory stays flat on big files.
+        self.sources = {}  # url -> source id
         self.organizations = {}
         for organization in Organization.objects.all():
             for key in (organization.name, organization.abbreviation):
@@ -515,7 +515,7 @@ class Writer:
                 "gender": values.get("gender", ""),
                 "citizenship": values.get("citizenship", ""),
             }
-            person = self.people.get(key) or found.get(key)
+            person = found.get(key)
             if person is None:
                 person = Person(external_id=values.get("id", ""), **fields)
                 person.slug = self._slug(Person, person.name)
@@ -523,7 +523,7 @@ class Writer:
                 row.person_state = "created"
             else:
                 row.person_state = self._update(person, fields)
-            self.people[key] = person
+            found[key] = person
             row.person = person
         self._create(Person, new)
 
@@ -616,17 +616,17 @@ class Writer:
 
     def _sources(self, rows):
         urls = {url for row in rows for url in row.urls} - set(self.sources)
-        for source in Source.objects.filter(url__in=urls).order_by("pk"):
-            self.sources.setdefault(source.url, source)
-        new = []
+        for url, pk in Source.objects.filter(url__in=urls).order_by("-pk").values_list("url", "pk"):
+            self.sources[url] = pk
+        new = {}
         for row in rows:
             for url in row.urls:
-                if url not in self.sources:
+                if url not in self.sources and url not in new:
                     title = row.values.get("source_title") if len(row.urls) == 1 and row.values.get("source_title") else url
-                    self.sources[url] = Source(url=url, title=title[:500], kind=row.values.get("source_kind") or SourceKind.OTHER)
-                    new.append(self.sources[url])
+                    new[url] = Source(url=url, title=title[:500], kind=row.values.get("source_kind") or SourceKind.OTHER)
                     row.changes["created"] += 1
-        self._create(Source, new)
+        self._create(Source, list(new.values()))
+        self.sources.update({url: source.pk for url, source in new.items()})
 
     def _citations(self, rows):
         wanted = [row for row in rows if row.values.get("excerpt")]
@@ -634,7 +634,7 @@ class Writer:
             return
         existing = set(
             Citation.objects.filter(
-                source__in={self.sources[url].pk for row in wanted for url in row.urls},
+                source__in={self.sources[url] for row in wanted for url in row.urls},
                 excerpt__in={row.values["excerpt"] for row in wanted},
             ).values_list("source_id", "excerpt", "event_id", "case_id", "person_id")
         )
@@ -643,14 +643,14 @@ class Writer:
             target = row.event or row.case or row.person
             name = {Event: "event", Case: "case", Person: "person"}[type(target)]
             for url in row.urls:
-                source = self.sources[url]
+                source_id = self.sources[url]
                 ids = {"event": None, "case": None, "person": None, name: target.pk}
-                key = (source.pk, row.values["excerpt"], ids["event"], ids["case"], ids["person"])
+                key = (source_id, row.values["excerpt"], ids["event"], ids["case"], ids["person"])
                 if key in existing:
                     continue
                 existing.add(key)
                 confidence = row.values.get("confidence") or Confidence.UNKNOWN
-                new.append(Citation(source=source, excerpt=row.values["excerpt"], confidence=confidence, **{name: target}))
+                new.append(Citation(source_id=source_id, excerpt=row.values["excerpt"], confidence=confidence, **{name: target}))
                 row.changes["created"] += 1
         self._create(Citation, new)
 

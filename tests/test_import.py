@@ -247,3 +247,19 @@ def test_staff_without_permission_cannot_import(client):
     user = User.objects.create_user("nobody", password="a long enough password", is_staff=True)
     client.force_login(user)
     assert client.get("/admin/cases/case/import/").status_code == 403
+
+
+def test_rows_spread_over_several_batches_match_across_them(tmp_path, monkeypatch):
+    from cases import importing
+
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    text = HEADER + "".join(
+        f"X-{n},Person {n % 3},,,,arrest,2020-0{n % 9 + 1},detained,,,https://example.org/{n % 2},Words {n % 2}.,\n"
+        for n in range(7)
+    )
+    path = write(tmp_path, text)
+    run(path)
+    assert Person.objects.count() == 7 and Source.objects.count() == 2 and Event.objects.count() == 7
+    before = snapshot()
+    assert "7 left alone" in run(path)
+    assert snapshot() == before
