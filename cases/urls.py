@@ -1,6 +1,7 @@
-from django.urls import path
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
 
-from . import views
+from . import api, exports, feeds, sitemaps, views
 
 app_name = "cases"
 
@@ -13,4 +14,12 @@ urlpatterns = [
     path("sources/<int:pk>/", views.source_detail, name="source"),
     path("sources/<int:pk>/file", views.source_file, name="source_file"),
     path("people/<slug:slug>/photo", views.person_photo, name="person_photo"),
+    # Exports, API, feeds and discovery: all read through `.public()`.
+    path("export/cases.csv", exports.cases_csv, name="export_csv"),
+    path("export/cases.json", exports.cases_json, name="export_json"),
+    path("api/", include(api.urlpatterns)),
+    path("feed/", feeds.CaseUpdatesFeed(), name="feed"),
+    path("cases/<slug:slug>/feed/", feeds.CaseEventsFeed(), name="case_feed"),
+    path("sitemap.xml", sitemap, {"sitemaps": sitemaps.SITEMAPS}, name="sitemap"),
+    path("robots.txt", sitemaps.robots_txt, name="robots"),
 ]

@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 os.environ.setdefault("DEBUG", "0")
+# The API tests and the schemathesis run send many requests from one address.
+os.environ.setdefault("API_RATE_LIMIT", "100000/minute")
 
 from tracker.settings import *  # noqa: E402,F403
 

@@ -2,7 +2,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from cases.models import Case, Event, EventKind, Person, Relationship, RelationshipKind, Status, Visibility
+from cases.models import Case, Event, EventKind, ImportMapping, Person, Relationship, RelationshipKind, Status, Visibility
 
 from .conftest import make_case, make_event
 
@@ -38,6 +38,7 @@ def test_every_change_page_renders_its_record(admin_client, seeded):
         relative=Person.objects.get(slug="hizbullo-shovalizoda"),
         kind=RelationshipKind.RELATIVE,
     )
+    ImportMapping.objects.create(name="Our list", columns={"Full name": "name"})
     for model in registered_models():
         obj = model.objects.first()
         assert obj is not None, model

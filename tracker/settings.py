@@ -80,6 +80,10 @@ INSTALLED_APPS = [
     "django_filters",
     "django_countries",
     "simple_history",
+    "django.contrib.sitemaps",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "cases",
 ]
 
@@ -244,6 +248,39 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
     },
+}
+
+# --- Public JSON API (Django REST framework) -------------------------------
+
+# Read-only and anonymous: JSON only (the browsable API's pages need inline
+# scripts, which the Content-Security-Policy forbids); the docs page at
+# /api/docs/ loads Swagger UI from our own static files (drf-spectacular-sidecar).
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_RATE_LIMIT", "600/minute")},
+    # The client address for throttling: REMOTE_ADDR, or the last address a
+    # trusted proxy adds to X-Forwarded-For (never a header the client sets).
+    "NUM_PROXIES": 1 if TRUST_X_FORWARDED_FOR else 0,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Case tracker API",
+    "DESCRIPTION": "Read-only access to the public cases, people, organizations, sources and events.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge from validator.swagger.io: the docs page contacts no other host.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "COMPONENT_SPLIT_REQUEST": True,
+    # A case's current status and the status an event sets share one list of choices.
+    "ENUM_NAME_OVERRIDES": {"StatusEnum": "cases.models.Status"},
 }
 
 # Uploaded source files and photos larger than this are refused.

@@ -1,0 +1,147 @@
+"""The case list as CSV and JSON: one row per public case, with the list page's filters."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cases.models import EventKind, Status, Visibility
+from tests.conftest import make_case, make_citation, make_event, make_person, make_source, make_variant
+
+pytestmark = pytest.mark.django_db
+
+
+def read_csv(response):
+    body = response.content
+    assert body.startswith("\ufeff".encode()), "Excel needs the BOM to read UTF-8"
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+@pytest.fixture
+def two_cases():
+    person = make_person(name="Shamsiddin Abdullokhi", slug="shamsiddin")
+    make_variant(person, "Абдуллоҳи Шамсиддин")
+    make_variant(person, "Abdullohi Shamsiddin")
+    make_variant(person, "Hidden spelling", visibility=Visibility.INTERNAL)
+    case = make_case(person=person, slug="shamsiddin")
+    deported = make_event(case, kind=EventKind.DEPORTATION, date="2023-01-18", country="TJ", sending_country="DE",
+                          sets_status=Status.DEPORTED)
+    held = make_event(case, kind=EventKind.INCOMMUNICADO, date="2023-01-18/2023-03-21", sets_status=Status.INCOMMUNICADO)
+    statement = make_source(title="Statement", url="https://example.org/statement")
+    make_citation(event=deported, source=statement)
+    make_citation(event=held, source=statement)
+    make_citation(case=case, source=make_source(title="Letter"))
+    make_citation(case=case, source=make_source(title="Secret", url="https://example.org/secret", visibility=Visibility.INTERNAL))
+    other = make_case(person=make_person(name="Bobur Released"), slug="bobur")
+    make_event(other, kind=EventKind.RELEASE, date="2021", sets_status=Status.RELEASED, country="RU")
+    make_case(person=make_person(name="Internal Person"), slug="internal", visibility=Visibility.INTERNAL)
+    return case, statement
+
+
+def test_csv_has_one_row_per_public_case_with_every_column(client, two_cases):
+    case, statement = two_cases
+    response = client.get("/export/cases.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == "attachment; filename=cases.csv"
+    rows = read_csv(response)
+    assert [row["person"] for row in rows] == ["Bobur Released", "Shamsiddin Abdullokhi"]
+    row = rows[1]
+    assert row["id"] == str(case.pk)
+    assert row["slug"] == "shamsiddin"
+    assert row["url"] == "http://testserver/cases/shamsiddin/"
+    assert row["other_spellings"] == "Abdullohi Shamsiddin | Абдуллоҳи Шамсиддин"
+    assert row["status"] == "incommunicado" and row["status_label"] == "Held incommunicado"
+    assert row["status_since"] == "2023-01-18/2023-03-21"
+    assert (row["status_since_lower"], row["status_since_upper"]) == ("2023-01-18", "2023-03-21")
+    assert row["country"] == "TJ", "the latest public event with a country"
+    assert (row["latest_event_kind"], row["latest_event_date"]) == ("incommunicado", "2023-01-18/2023-03-21")
+    links = row["source_links"].split(" | ")
+    assert "https://example.org/statement" in links
+    assert f"http://testserver/sources/{statement.pk}/" in links
+    assert len(links) == 3, "each source once: the statement's page and address, the letter's page"
+    assert "secret" not in row["source_links"]
+    assert row["updated"].startswith(str(case.updated.year))
+    assert rows[0]["other_spellings"] == "" and rows[0]["country"] == "RU"
+
+
+def test_json_has_the_same_rows_with_lists(client, two_cases):
+    response = client.get("/export/cases.json")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["count"] == 2
+    row = data["results"][1]
+    assert row["other_spellings"] == ["Abdullohi Shamsiddin", "Абдуллоҳи Шамсиддин"]
+    assert row["status_since_lower"] == "2023-01-18"
+    assert "Абдуллоҳи" in response.content.decode("utf-8"), "names are written as they are, not \\u-escaped"
+    csv_row = read_csv(client.get("/export/cases.csv"))[1]
+    assert set(row) == set(csv_row)
+
+
+def test_exports_use_the_list_filters(client, two_cases):
+    def people(url, query):
+        response = client.get(url, query)
+        assert response.status_code == 200
+        if url.endswith(".csv"):
+            return [row["person"] for row in read_csv(response)]
+        return [row["person"] for row in response.json()["results"]]
+
+    for url in ("/export/cases.csv", "/export/cases.json"):
+        assert people(url, {"status": "released"}) == ["Bobur Released"]
+        assert people(url, {"status": ["released", "incommunicado"], "sort": "-name"}) == [
+            "Shamsiddin Abdullokhi",
+            "Bobur Released",
+        ]
+        assert people(url, {"q": "Абдуллоҳи"}) == ["Shamsiddin Abdullokhi"]
+        assert people(url, {"country": "RU"}) == ["Bobur Released"]
+        assert people(url, {"q": "Hidden spelling"}) == []
+        assert people(url, {"page": "2"}) == ["Bobur Released", "Shamsiddin Abdullokhi"], "an export is never paginated"
+
+
+def test_invalid_filters_are_a_400_with_the_errors(client):
+    response = client.get("/export/cases.json", {"status": "nonsense", "happened_after": "2024-01-01", "happened_before": "2023-01-01"})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"status", "happened"}
+    response = client.get("/export/cases.csv", {"status": "nonsense"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode().startswith("status: ")
+
+
+def test_a_cell_is_never_a_spreadsheet_formula(client):
+    make_case(person=make_person(name="=HYPERLINK(\"http://evil\")"), slug="formula")
+    [row] = read_csv(client.get("/export/cases.csv"))
+    assert row["person"] == "'=HYPERLINK(\"http://evil\")"
+    assert client.get("/export/cases.json").json()["results"][0]["person"].startswith("=")
+
+
+def test_export_queries_do_not_grow_with_rows(client):
+    def add(n):
+        for i in range(n):
+            case = make_case(person=make_person(name=f"Person {i}"))
+            make_variant(case.person, f"Variant {case.pk}")
+            event = make_event(case, kind=EventKind.ARREST, date="2022", sets_status=Status.DETAINED, country="TJ")
+            make_event(case, kind=EventKind.TRANSFER, date="2023")
+            make_citation(event=event)
+            make_citation(case=case)
+
+    def count(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    urls = ["/export/cases.csv", "/export/cases.json", "/export/cases.csv?status=detained&q=person&country=TJ"]
+    add(3)
+    few = {url: count(url) for url in urls}
+    add(27)
+    assert {url: count(url) for url in urls} == few
+    assert few["/export/cases.csv"] <= 6
+
+
+def test_list_page_links_to_the_exports_of_the_same_filters(client, two_cases):
+    page = client.get("/cases/", {"status": "released", "page": "1"}).content.decode()
+    assert 'href="/export/cases.csv?status=released"' in page
+    assert 'href="/export/cases.json?status=released"' in page
+    assert 'href="/export/cases.csv"' in client.get("/cases/").content.decode()
