@@ -31,6 +31,12 @@ COLUMNS = [
     "latest_event_date",
     "source_links",
     "updated",
+    # With these the file can be imported again (see the README): the event
+    # that set the status, the case's title and the sources' own addresses.
+    "case_title",
+    "status_event_type",
+    "status_event_date",
+    "source_urls",
 ]
 
 # Lists in a CSV cell are joined with this.
@@ -102,6 +108,10 @@ def row(case, request):
         "latest_event_date": event.date if event else None,
         "source_links": source_links(case, request),
         "updated": case.updated.isoformat(),
+        "case_title": case.title,
+        "status_event_type": case.status_event.kind if case.status_event else None,
+        "status_event_date": case.status_event.date if case.status_event else None,
+        "source_urls": [link for link in source_links(case, request) if not link.startswith(request.build_absolute_uri("/"))],
     }
 
 

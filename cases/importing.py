@@ -54,7 +54,7 @@ from .names import fold
 COLUMNS = {
     "id": "Your identifier for the person (any text, unique in the file). Importing the file again updates the same person.",
     "name": "Required. The person's name as most sources write it.",
-    "other_names": "Other spellings or scripts, separated by ; (e.g. Abdullohi Shamsiddin; Абдуллоҳи Шамсиддин).",
+    "other_names": "Other spellings or scripts, separated by ; or | (e.g. Abdullohi Shamsiddin; Абдуллоҳи Шамсиддин).",
     "birth_date": "EDTF date: 1990, 1990-05, 1990-05-17, 1990~ (about).",
     "gender": "female, male or other.",
     "citizenship": "Country: two-letter code (TJ) or English name (Tajikistan).",
@@ -77,6 +77,14 @@ COLUMNS = {
     "confidence": "confirmed, likely, possible or unknown (default unknown).",
 }
 REQUIRED = {"name"}
+# The tracker's own CSV export (/export/cases.csv) names some columns
+# differently; they are read as these fields unless a mapping says otherwise.
+EXPORT_ALIASES = {
+    "person": "name",
+    "other_spellings": "other_names",
+    "status_event_type": "event_type",
+    "status_event_date": "event_date",
+}
 MAX_ERRORS = 500
 MAX_REPORTED_ROWS = 2000
 
@@ -209,7 +217,7 @@ class Row:
 
 
 COUNTRY_BY_NAME = {name.lower(): code for code, name in countries}
-URL_SPLIT = re.compile(r"[\s;,]+")
+URL_SPLIT = re.compile(r"[\s;,|]+")
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#].[^\s]*$", re.IGNORECASE)
 
 
@@ -288,7 +296,7 @@ def check_row(number, values, report, checked=False):
                 break
     if values.get("event_type") and len(report.problems) == before and not checked:
         _check_event_rules(values, problem)
-    row.names = [name.strip() for name in values.get("other_names", "").split(";") if name.strip()]
+    row.names = [name.strip() for name in re.split(r"[;|]", values.get("other_names", "")) if name.strip()]
     for name in row.names:
         if len(name) > 200:
             problem("other_names", _("A name is longer than 200 characters."))
@@ -337,7 +345,7 @@ def mapped_rows(rows, mapping=None, report=None):
     fields = []
     for cell in header:
         key = normalize_header(cell)
-        target = mapping.get(key, key)
+        target = mapping.get(key, EXPORT_ALIASES.get(key, key))
         fields.append(target if target in COLUMNS else None)
     seen = [name for name in fields if name]
     duplicates = {name for name in seen if seen.count(name) > 1}
