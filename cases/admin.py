@@ -431,6 +431,6 @@ def deleted_records_view(request):
 
 
 @admin.register(ImportMapping)
-class ImportMappingAdmin(admin.ModelAdmin):
+class ImportMappingAdmin(SimpleHistoryAdmin):
     list_display = ["name", "created"]
     search_fields = ["name"]

@@ -1045,6 +1045,7 @@ class ImportMapping(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     columns = models.JSONField(_("columns"), default=dict, help_text=_("The file's column heading → the tracker's field."))
     created = models.DateTimeField(_("created"), auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]

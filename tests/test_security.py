@@ -330,4 +330,7 @@ def test_editor_enrols_and_uses_the_admin_with_no_policy_violation(live_server, 
     page.locator(".select2-selection").first.click()
     page.wait_for_selector(".select2-search__field")
     page.keyboard.press("Escape")
+    # Let the autocomplete's request finish, so no server thread still holds the database.
+    page.wait_for_load_state("networkidle")
+    page.close()
     assert not problems, problems
