@@ -63,8 +63,13 @@ def test_clean_file_creates_internal_people_cases_events_sources_and_citations(t
     assert sentence.date_lower.isoformat() == "2020-03-05" and sentence.date_upper.isoformat() == "2023-03-21"
     assert Person.objects.get(external_id="T-2").birth_date == "1990~"
     assert not Person.objects.get(external_id="T-3").cases.exists()
-    # Every record has its first history entry.
+    # Every record has its first history entry, a full copy of the record.
     assert Person.history.filter(history_type="+").count() == 3
+    entry = Person.history.get(external_id="T-1")
+    assert entry.name == shamsiddin.name and entry.search_key == shamsiddin.search_key
+    assert entry.history_date is not None and entry.history_user is None
+    for model in (NameVariant, Case, Event, Source, Citation):
+        assert model.history.filter(history_type="+").count() == model.objects.count(), model
 
 
 def test_importing_the_same_file_twice_changes_nothing(tmp_path):
