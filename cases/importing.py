@@ -293,7 +293,7 @@ def check_row(number, values, report):
             if values.get(column):
                 problem(column, _("This describes an event: give event_type too."))
                 break
-    if values.get("event_type") and len(report.problems) == before:
+    if values.get("event_type") and len(report.problems) == before and _has_event_rules(values):
         _check_event_rules(values, problem)
     row.names = [name.strip() for name in re.split(r"[;|]", values.get("other_names", "")) if name.strip()]
     for name in row.names:
@@ -307,6 +307,14 @@ def check_row(number, values, report):
         problem("excerpt", _("An excerpt needs the source it comes from: fill source_urls."))
     row.values = values
     return row if len(report.problems) == before else None
+
+
+# The columns Event.clean() has rules about beyond the date (checked above).
+RULED_COLUMNS = ("sentence_kind", "sentence_years", "sentence_months", "sending_country")
+
+
+def _has_event_rules(values):
+    return values["event_type"] == EventKind.SENTENCE or any(values.get(column) for column in RULED_COLUMNS)
 
 
 def _check_event_rules(values, problem):
@@ -472,6 +480,7 @@ class Writer:
         self.pending = []
         # Only primary keys are remembered between batches, so memory stays flat on big files.
         self.sources = {}  # url -> source id
+        self.labels = {}
         self.organizations = {}
         for organization in Organization.objects.all():
             for key in (organization.name, organization.abbreviation):
@@ -520,15 +529,20 @@ class Writer:
         record_created(model, [instance.pk for instance in instances], self.user)
         self.report.created[model.__name__] += len(instances)
 
-    def _slug(self, model, text):
+    def _slug(self, model, person):
         taken = self.slugs[model]
-        base = unique_slug_base(text)
+        base = unique_slug_base(person.name)
         slug, n = base, 2
         while slug in taken:
             slug = f"{base[:75]}-{n}"
             n += 1
         taken.add(slug)
         return slug
+
+    def _kind_label(self, kind):
+        if kind not in self.labels:
+            self.labels[kind] = str(EventKind(kind).label)
+        return self.labels[kind]
 
     def _update(self, instance, values):
         changed = {name: value for name, value in values.items() if value not in ("", None) and getattr(instance, name) != value}
@@ -564,7 +578,7 @@ class Writer:
             person = found.get(key)
             if person is None:
                 person = Person(external_id=values.get("id", ""), **fields)
-                person.slug = self._slug(Person, person.name)
+                person.slug = self._slug(Person, person)
                 new.append(person)
                 row.person_state = "created"
             else:
@@ -600,14 +614,14 @@ class Writer:
             row.case = None
             if row not in wanted:
                 continue
-            title = row.values.get("case_title") or str(EventKind(row.values["event_type"]).label)
+            title = row.values.get("case_title") or self._kind_label(row.values["event_type"])
             cases = by_person.setdefault(row.person.pk, [])
             case = next((case for case in cases if case.title == title), None)
             if case is None and not row.values.get("case_title") and len(cases) == 1:
                 case = cases[0]
             if case is None:
                 case = Case(person=row.person, title=title)
-                case.slug = self._slug(Case, row.person.name)
+                case.slug = self._slug(Case, row.person)
                 cases.append(case)
                 new.append(case)
                 row.changes["created"] += 1

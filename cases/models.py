@@ -22,7 +22,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from . import dates, uploads
-from .names import fold
+from .names import fold, latin
 
 EDTF_FIELD_HELP = _(
     "As precise as the source, no more: 2023-01-18, 2023-01, 2023, 2023~ (about), "
@@ -55,7 +55,8 @@ class Confidence(models.TextChoices):
 
 
 def unique_slug_base(text, max_length=80):
-    return slugify(fold(text))[:max_length].strip("-") or "record"
+    """The slug a name gives, in Latin letters whatever its script: "Шамсиддин" gives "shamsiddin"."""
+    return slugify(latin(text))[:max_length].strip("-") or "record"
 
 
 def unique_slug(model, text, pk=None, max_length=80):

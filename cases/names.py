@@ -80,6 +80,14 @@ def fold(text):
     return " ".join(text.split())
 
 
+def latin(text):
+    """The name in Latin letters, spelled as written (no spelling pairs merged): for web addresses."""
+    text = unicodedata.normalize("NFKC", _JOINERS.sub("", text or "")).lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.translate(_TO_LATIN)).translate(_MARKS)
+    return text
+
+
 def search_terms(query):
     """The folded words of a query; a name matches when it contains each of them."""
     return fold(query).split()

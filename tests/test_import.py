@@ -268,3 +268,21 @@ def test_rows_spread_over_several_batches_match_across_them(tmp_path, monkeypatc
     before = snapshot()
     assert "7 left alone" in run(path)
     assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "cells, column, words",
+    [
+        ("sentence,2020,,,,,prison_term", "sentence_years", "Give the length of the prison term"),
+        ("arrest,2020,,,,,prison_term", "sentence_kind", "Only a sentence has a term"),
+        ("arrest,2020,,,DE,,", "sending_country", "A sending country belongs to"),
+    ],
+)
+def test_event_rules_are_checked_on_import(tmp_path, cells, column, words):
+    header = "name,event_type,event_date,status,country,sending_country,sentence_years,sentence_kind\n"
+    path = write(tmp_path, header + f"Someone,{cells}\n")
+    errors = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_spreadsheet", str(path), "--no-progress", stdout=io.StringIO(), stderr=errors)
+    assert f"row 2, {column}" in errors.getvalue() and words in errors.getvalue()
+    assert Person.objects.count() == 0

@@ -119,3 +119,13 @@ def test_a_partial_name_is_contained_in_the_full_key():
 def test_folding_is_stable_when_applied_twice():
     for name in ["Муҳаммадиқболи Садриддин", "Dzhamshed", "Yevgeny Tsoy", "Ubaydullo Saidiy", "عبدالله"]:
         assert fold(fold(name)) == fold(name)
+
+
+def test_web_addresses_keep_the_spelling_but_use_latin_letters():
+    from cases.names import latin
+    from cases.models import unique_slug_base
+
+    assert unique_slug_base("Абдуллоҳи Шамсиддин") == "abdullohi-shamsiddin"
+    # Unlike the search key, no spelling pairs are merged: "Second" stays readable.
+    assert latin("Second Person") == "second person"
+    assert unique_slug_base("Ma'ruf Šamsiddin") == "maruf-shamsiddin"
