@@ -8,7 +8,15 @@ class CasesConfig(AppConfig):
     verbose_name = _("Case tracker")
 
     def ready(self):
+        from django.contrib.auth import get_user_model
+        from simple_history import register
+
         from . import roles, signals
+
+        # Changes to editor accounts (groups, staff status) are part of the
+        # record too; password hashes are not copied into it. Registered here,
+        # once every app's models are loaded, not while cases.models loads.
+        register(get_user_model(), app="cases", excluded_fields=["password", "last_login"])
 
         # pre_save also runs for fixtures (loaddata saves "raw", skipping save()),
         # so derived values are filled in however a record arrives.

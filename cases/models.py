@@ -69,6 +69,11 @@ def unique_slug(model, text, pk=None, max_length=80):
     return slug
 
 
+def public_or_none(record):
+    """`record` if it may be shown publicly, else None: for a related record reached through a public one."""
+    return record if record is not None and record.is_public else None
+
+
 class PublishableQuerySet(models.QuerySet):
     # Records a row depends on, which must be public too for the row to be.
     public_parents = ()
@@ -957,6 +962,10 @@ class CitationQuerySet(PublishableQuerySet):
             _public_target_condition()
         )
 
+    def with_source(self):
+        """What a page needs to show a citation: its source, in the same query."""
+        return self.select_related("source")
+
 
 def _exactly_one_target():
     options = Q()
@@ -1026,18 +1035,6 @@ class Citation(Publishable):
                 {"excerpt": _("These words are not in the source's full text. Copy them exactly as the source has them.")},
                 code="excerpt_not_verbatim",
             )
-
-
-# Changes to editor accounts (groups, staff status) are part of the record
-# too; password hashes are not copied into it.
-def _register_user_history():
-    from django.contrib.auth import get_user_model
-    from simple_history import register
-
-    register(get_user_model(), app="cases", excluded_fields=["password", "last_login"])
-
-
-_register_user_history()
 
 
 class ImportMapping(models.Model):
