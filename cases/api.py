@@ -22,9 +22,9 @@ from rest_framework.filters import BaseFilterBackend
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.routers import DefaultRouter
 
-from .exports import public_citations, with_public_related
+from .exports import with_public_related
 from .filters import CaseFilter
-from .models import Case, Event, EventKind, NameVariant, Organization, Person, Source
+from .models import Case, Citation, Event, EventKind, NameVariant, Organization, Person, Source, public_or_none
 
 # --- Pagination and sync ---------------------------------------------------
 
@@ -126,10 +126,6 @@ class CitationSerializer(serializers.Serializer):
     excerpt = serializers.CharField()
     locator = serializers.CharField()
     confidence = serializers.CharField()
-
-
-def public_or_none(record):
-    return record if record is not None and record.is_public else None
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -393,7 +389,7 @@ class EventViewSet(PublicViewSet):
         return (
             Event.objects.public()
             .select_related("case", "authority")
-            .prefetch_related(Prefetch("citations", queryset=public_citations(), to_attr="public_citations"))
+            .prefetch_related(Prefetch("citations", queryset=Citation.objects.public().with_source(), to_attr="public_citations"))
             .order_by("case__slug", "date_lower", "date_upper", "position", "pk")
         )
 

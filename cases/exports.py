@@ -44,22 +44,18 @@ SEPARATOR = " | "
 FORMULA_STARTS = ("=", "+", "@", "\t", "\r")
 
 
-def public_citations():
-    return Citation.objects.public().select_related("source")
-
-
 def with_public_related(queryset):
     """Prefetch what an export row or an API case shows, public records only."""
     events = (
         Event.objects.public()
         .chronological()
         .select_related("authority")
-        .prefetch_related(Prefetch("citations", queryset=public_citations(), to_attr="public_citations"))
+        .prefetch_related(Prefetch("citations", queryset=Citation.objects.public().with_source(), to_attr="public_citations"))
     )
     return queryset.prefetch_related(
         Prefetch("person__name_variants", queryset=NameVariant.objects.public(), to_attr="public_variants"),
         Prefetch("events", queryset=events, to_attr="prefetched_public_events"),
-        Prefetch("citations", queryset=public_citations(), to_attr="public_citations"),
+        Prefetch("citations", queryset=Citation.objects.public().with_source(), to_attr="public_citations"),
     )
 
 
@@ -92,6 +88,8 @@ def source_links(case, request):
 
 def row(case, request):
     event = latest_event(case)
+    links = source_links(case, request)
+    site = request.build_absolute_uri("/")
     return {
         "id": case.pk,
         "slug": case.slug,
@@ -106,12 +104,12 @@ def row(case, request):
         "country": latest_country(case),
         "latest_event_kind": event.kind if event else None,
         "latest_event_date": event.date if event else None,
-        "source_links": source_links(case, request),
+        "source_links": links,
         "updated": case.updated.isoformat(),
         "case_title": case.title,
         "status_event_type": case.status_event.kind if case.status_event else None,
         "status_event_date": case.status_event.date if case.status_event else None,
-        "source_urls": [link for link in source_links(case, request) if not link.startswith(request.build_absolute_uri("/"))],
+        "source_urls": [link for link in links if not link.startswith(site)],
     }
 
 

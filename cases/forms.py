@@ -21,13 +21,21 @@ class LockedModelForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            version = self.instance.updated
-            if hasattr(self.instance, "_history"):
-                # An earlier version opened to be restored: it replaces the record as it is now.
-                model = type(self.instance)
-                version = model._default_manager.filter(pk=self.instance.pk).values_list("updated", flat=True).first()
-            self.fields["loaded_version"].initial = version.isoformat() if version else ""
+        self.current_version = self.read_current_version() if self.instance.pk else None
+        if self.current_version:
+            self.fields["loaded_version"].initial = self.current_version.isoformat()
+
+    def read_current_version(self):
+        """The record's `updated` as the database has it now, or None if it is gone.
+
+        The admin reads a form's record (and every inline row) from the
+        database in the same request, so its own `updated` is current: no
+        query per form. An earlier version opened from the history is not.
+        """
+        if not hasattr(self.instance, "_history"):
+            return self.instance.updated
+        model = type(self.instance)
+        return model._default_manager.filter(pk=self.instance.pk).values_list("updated", flat=True).first()
 
     def clean(self):
         cleaned_data = super().clean()
@@ -36,8 +44,7 @@ class LockedModelForm(forms.ModelForm):
         return cleaned_data
 
     def check_not_changed_meanwhile(self, loaded_version):
-        model = type(self.instance)
-        current = model._default_manager.filter(pk=self.instance.pk).values_list("updated", flat=True).first()
+        current = self.current_version
         if current is None:
             raise ValidationError(
                 _("Someone deleted this record after you opened it. Copy what you typed before leaving this page."),

@@ -51,7 +51,6 @@ from .models import (
     Status,
     Visibility,
 )
-from .names import fold
 
 # The fields a column can fill, with what an editor needs to know to fill it.
 COLUMNS = {
@@ -342,7 +341,7 @@ class _RollBack(Exception):
     pass
 
 
-def mapped_rows(rows, mapping=None, report=None):
+def mapped_rows(rows, mapping=None):
     """(row number, {field: value}) for each data row, the header read through `mapping`."""
     try:
         header = next(rows)

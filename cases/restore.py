@@ -41,7 +41,14 @@ def deleted(model, limit=200):
         if entry.id not in seen:
             seen.add(entry.id)
             result.append(entry)
-    return result[:limit]
+    result = result[:limit]
+    # Each entry's record as it was, with the records its name mentions
+    # (a case's person, a citation's source) fetched in one query per kind.
+    for entry in result:
+        entry.record = entry.instance
+    relations = [field.name for field in model._meta.concrete_fields if field.is_relation]
+    models.prefetch_related_objects([entry.record for entry in result], *relations)
+    return result
 
 
 def _cascading_children(model):

@@ -26,6 +26,7 @@ from .models import (
     Source,
     StatisticClaim,
     Status,
+    public_or_none,
 )
 
 
@@ -40,15 +41,11 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
-def public_citations():
-    return Citation.objects.public().select_related("source")
-
-
 def home(request):
     counts = dict(
         Case.objects.public().values_list("current_status").annotate(n=Count("pk")).values_list("current_status", "n")
     )
-    claims = StatisticClaim.objects.public().prefetch_related(Prefetch("citations", queryset=public_citations()))
+    claims = StatisticClaim.objects.public().prefetch_related(Prefetch("citations", queryset=Citation.objects.public().with_source()))
     return render(
         request,
         "cases/home.html",
@@ -94,21 +91,21 @@ def case_detail(request, slug):
         Event.objects.public()
         .chronological()
         .select_related("authority")
-        .prefetch_related(Prefetch("citations", queryset=public_citations()))
+        .prefetch_related(Prefetch("citations", queryset=Citation.objects.public().with_source()))
     )
     case = get_object_or_404(
         Case.objects.public()
         .for_list()
         .prefetch_related(
             Prefetch("events", queryset=events, to_attr="prefetched_public_events"),
-            Prefetch("citations", queryset=public_citations()),
+            Prefetch("citations", queryset=Citation.objects.public().with_source()),
         ),
         slug=slug,
     )
     person = case.person
     events = case.public_events()
     for event in events:
-        event.shown_authority = public_authority(event)
+        event.shown_authority = public_or_none(event.authority)
     authorities = {event.authority.pk: event.authority for event in events if event.shown_authority}
     return render(
         request,
@@ -125,11 +122,6 @@ def case_detail(request, slug):
             "other_cases": Case.objects.public().filter(person=person).exclude(pk=case.pk),
         },
     )
-
-
-def public_authority(event):
-    """The organization that acted, unless it is internal."""
-    return event.authority if event.authority and event.authority.is_public else None
 
 
 def related_people(person):
@@ -156,9 +148,9 @@ def person_detail(request, slug):
             "affiliations": Affiliation.objects.public()
             .filter(person=person)
             .select_related("organization")
-            .prefetch_related(Prefetch("citations", queryset=public_citations())),
+            .prefetch_related(Prefetch("citations", queryset=Citation.objects.public().with_source())),
             "relatives": related_people(person),
-            "citations": public_citations().filter(person=person),
+            "citations": Citation.objects.public().with_source().filter(person=person),
         },
     )
 
@@ -178,15 +170,14 @@ def organization_detail(request, slug):
             .chronological()
             .select_related("case__person"),
             "sources": Source.objects.public().filter(publisher=organization),
-            "citations": public_citations().filter(organization=organization),
+            "citations": Citation.objects.public().with_source().filter(organization=organization),
         },
     )
 
 
 def source_detail(request, pk):
     source = get_object_or_404(Source.objects.public().select_related("publisher"), pk=pk)
-    if source.publisher and not source.publisher.is_public:
-        source.publisher = None
+    source.publisher = public_or_none(source.publisher)
     citations = Citation.objects.public().filter(source=source).select_related(
         "event__case__person",
         "case__person",

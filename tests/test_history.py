@@ -93,3 +93,28 @@ def test_every_record_model_keeps_history():
     citation = make_citation(event=event)
     for record in (case, case.person, event, citation, citation.source):
         assert record.history.count() == 1, type(record)
+
+
+def test_deleted_records_page_costs_the_same_however_many_were_deleted(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, staff("publisher", PUBLISHER))
+
+    def delete_cases(n):
+        for _ in range(n):
+            case = make_case()
+            make_citation(case=case)
+            case.delete()
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get("/admin/cases/case/deleted/").content.decode()
+        return len(captured), page
+
+    delete_cases(2)
+    few, _page = queries()
+    delete_cases(10)
+    many, page = queries()
+    assert few == many
+    assert page.count(">Restore</button>") >= 12 + 12  # the cases and their citations
