@@ -30,6 +30,10 @@ run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --no-input
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py loaddata fixtures/seed.json
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_dev_admin --url http://$(HOST):$(PORT)
+	@# The background worker (imports, bulk publishing) runs beside the web
+	@# server and stops with it.
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py db_worker --queue-name '*' & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "cases",
 ]
 
@@ -173,6 +175,21 @@ STORAGES = {
 # Stored uploads are served to logged-in staff only (see tracker/urls.py).
 MEDIA_URL = "/admin/files/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+
+# Long work (imports, bulk publishing) runs in a background worker through
+# Django's tasks framework (the django-tasks backport): the web request only
+# enqueues it. The queue is a table in the same database, worked by
+# `manage.py db_worker` (`make run` starts one beside the web server).
+# TASKS_BACKEND=immediate runs tasks inside the calling process instead,
+# which only suits tests and one-off commands.
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_task_backend = os.environ.get("TASKS_BACKEND", "database")
+if _task_backend not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}; got {_task_backend!r}.")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend]}}
 
 # A case whose status nobody has confirmed for this many days is shown as
 # possibly out of date.
