@@ -29,6 +29,7 @@ from .models import (
     Source,
     StatisticClaim,
     Visibility,
+    WORDS_NOT_COPIED,
 )
 from .names import fold
 
@@ -383,6 +384,8 @@ class CitationAdmin(RecordAdmin):
 
     @admin.display(description=_("excerpt"))
     def short_excerpt(self, citation):
+        if not citation.words_copied:
+            return f"({WORDS_NOT_COPIED})"
         return citation.excerpt if len(citation.excerpt) <= 90 else f"{citation.excerpt[:88]}…"
 
 

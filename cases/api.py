@@ -123,7 +123,7 @@ class SourceRefSerializer(serializers.ModelSerializer):
 class CitationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     source = SourceRefSerializer()
-    excerpt = serializers.CharField()
+    excerpt = serializers.CharField(help_text="The source's words, copied exactly; empty while they have not been copied yet.")
     locator = serializers.CharField()
     confidence = serializers.CharField()
 

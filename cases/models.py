@@ -943,6 +943,10 @@ class StatisticClaim(Publishable):
         self.clean_edtf("date")
 
 
+# What a citation with no excerpt says, to editors and readers alike: the
+# source is known (often from a spreadsheet) but its words are not copied yet.
+WORDS_NOT_COPIED = _("words not yet copied")
+
 CITATION_TARGETS = ("event", "case", "person", "organization", "affiliation", "relationship", "claim")
 
 
@@ -981,7 +985,12 @@ def _exactly_one_target():
 class Citation(Publishable):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations", verbose_name=_("source"))
     excerpt = models.TextField(
-        _("excerpt"), help_text=_("Copy the words from the source exactly, without changing or shortening them inside.")
+        _("excerpt"),
+        blank=True,
+        help_text=_(
+            "Copy the words from the source exactly, without changing or shortening them inside. "
+            "Leave empty only while the words have not been copied yet: the citation then says so to readers too."
+        ),
     )
     locator = models.CharField(_("where in the source"), max_length=100, blank=True, help_text=_("Paragraph, page or time, e.g. “para. 5”, “p. 3”."))
     confidence = models.CharField(
@@ -1006,11 +1015,16 @@ class Citation(Publishable):
         verbose_name_plural = _("citations")
         constraints = [
             models.CheckConstraint(condition=_exactly_one_target(), name="citation_has_exactly_one_target"),
-            models.CheckConstraint(condition=~Q(excerpt=""), name="citation_excerpt_not_empty"),
         ]
 
     def __str__(self):
+        if not self.words_copied:
+            return f"{self.source}: ({WORDS_NOT_COPIED})"
         return f"{self.source}: “{self.excerpt[:60]}”"
+
+    @property
+    def words_copied(self):
+        return bool(self.excerpt)
 
     @property
     def target(self):
@@ -1021,8 +1035,6 @@ class Citation(Publishable):
 
     def clean(self):
         self.excerpt = (self.excerpt or "").strip()
-        if not self.excerpt:
-            raise ValidationError({"excerpt": _("Copy the words from the source that support this fact.")}, code="no_excerpt")
         targets = [name for name in CITATION_TARGETS if getattr(self, f"{name}_id")]
         if len(targets) != 1:
             raise ValidationError(
@@ -1030,7 +1042,7 @@ class Citation(Publishable):
                 code="citation_target",
             )
         source = self.source if self.source_id else None
-        if source and source.text and normalize_space(self.excerpt) not in normalize_space(source.text):
+        if self.excerpt and source and source.text and normalize_space(self.excerpt) not in normalize_space(source.text):
             raise ValidationError(
                 {"excerpt": _("These words are not in the source's full text. Copy them exactly as the source has them.")},
                 code="excerpt_not_verbatim",
