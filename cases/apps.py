@@ -23,5 +23,8 @@ class CasesConfig(AppConfig):
         pre_save.connect(signals.fill_derived_fields, dispatch_uid="cases_fill_derived_fields")
         post_save.connect(signals.event_saved, sender="cases.Event", dispatch_uid="cases_event_saved")
         post_delete.connect(signals.event_deleted, sender="cases.Event", dispatch_uid="cases_event_deleted")
+        # The name index; a deleted spelling's tokens go with it (foreign key cascade).
+        post_save.connect(signals.name_saved, sender="cases.Person", dispatch_uid="cases_person_name_saved")
+        post_save.connect(signals.name_saved, sender="cases.NameVariant", dispatch_uid="cases_variant_name_saved")
         # After every migrate, once Django has made the permissions: the three roles.
         post_migrate.connect(roles.setup_roles, sender=self, dispatch_uid="cases_setup_roles")

@@ -50,6 +50,7 @@ from .models import (
     SourceKind,
     Status,
     Visibility,
+    rebuild_name_tokens,
 )
 
 # The fields a column can fill, with what an editor needs to know to fill it.
@@ -503,6 +504,8 @@ class Writer:
             row.changes = Counter()
         self._people(rows)
         self._variants(rows)
+        # Bulk inserts send no signals: the name index of new people and of people with new spellings is built here.
+        rebuild_name_tokens({row.person.pk for row in rows if row.person_state == "created" or row.changes["created"]})
         self._cases(rows)
         self._events(rows)
         self._sources(rows)

@@ -7,13 +7,13 @@ public, whatever its own flag says).
 """
 
 import datetime
+import functools
+import operator
 import re
 
-from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -22,6 +22,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from . import dates, uploads
+from . import names
 from .names import fold, latin
 
 EDTF_FIELD_HELP = _(
@@ -147,56 +148,21 @@ class Gender(models.TextChoices):
 
 class PersonQuerySet(PublishableQuerySet):
     def matching(self, query):
-        """People any of whose public names contain every word of `query`, folded."""
-        from .names import search_terms
-
-        terms = search_terms(query)
-        if not terms:
-            return self.none()
-        result = self
-        for term in terms:
-            result = result.filter(
-                Q(search_key__contains=term)
-                | Q(
-                    name_variants__search_key__contains=term,
-                    name_variants__visibility=Visibility.PUBLIC,
-                )
-            )
-        return result.distinct()
+        """People any of whose names (public or not: for editors) match `query` word by word."""
+        search = NameSearch(query, public_only=False)
+        return self.filter(search.found("pk")) if search.words else self.none()
 
     def search(self, query):
-        """`matching`, and on PostgreSQL also names that are trigram-similar (a typo, a missing letter)."""
-        found = self.matching(query)
-        key = fold(query)
-        if connection.vendor != "postgresql" or not key:
-            return found
-        similar_variants = NameVariant.objects.public().filter(search_key__trigram_word_similar=key)
-        return self.filter(
-            Q(pk__in=found.values("pk"))
-            | Q(search_key__trigram_word_similar=key)
-            | Q(pk__in=similar_variants.values("person"))
-        )
+        """Public people whose public names match `query`, best match first (see `NameSearch`)."""
+        search = NameSearch(query)
+        if not search.words:
+            return self.none()
+        return self.filter(search.found("pk")).annotate(name_rank=search.rank("pk")).order_by("-name_rank", "name", "pk")
 
-
-def name_rank(query, person="pk"):
-    """How closely the best public name of a person matches `query` (PostgreSQL only).
-
-    `person` is the path to the person from the rows being ranked: "pk" for
-    people, "person" for cases.
-    """
-    key = fold(query)
-    prefix = "" if person == "pk" else f"{person}__"
-    variants = (
-        NameVariant.objects.public()
-        .filter(person=OuterRef(person))
-        .annotate(similarity=TrigramWordSimilarity(key, "search_key"))
-        .order_by("-similarity")
-        .values("similarity")[:1]
-    )
-    return Greatest(
-        TrigramWordSimilarity(key, f"{prefix}search_key"),
-        Coalesce(Subquery(variants), Value(0.0), output_field=models.FloatField()),
-    )
+    def set_visibility(self, visibility):
+        changed = super().set_visibility(visibility)
+        rebuild_name_tokens(self.values_list("pk", flat=True))
+        return changed
 
 
 class Person(Publishable):
@@ -280,6 +246,11 @@ class Script(models.TextChoices):
 class NameVariantQuerySet(PublishableQuerySet):
     public_parents = ("person",)
 
+    def set_visibility(self, visibility):
+        changed = super().set_visibility(visibility)
+        rebuild_name_tokens(self.values_list("person", flat=True))
+        return changed
+
 
 class NameVariant(Publishable):
     person = models.ForeignKey(
@@ -307,6 +278,168 @@ class NameVariant(Publishable):
 
     def fill_derived_fields(self):
         self.search_key = fold(self.name)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Remember the person as loaded, so that moving a spelling rebuilds both people's index.
+        instance._loaded_person_id = getattr(instance, "person_id", None)
+        return instance
+
+
+class NameToken(models.Model):
+    """One word of one spelling of a person's name, folded: the name index that the search reads.
+
+    Derived, never edited: rebuilt by `rebuild_name_tokens` whenever a person
+    or a spelling is saved, published or unpublished, and by the importer.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="name_tokens")
+    # The spelling the token comes from; empty for the person's main name.
+    variant = models.ForeignKey(NameVariant, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    token = models.CharField(max_length=names.MAX_TOKEN_LENGTH)
+    # The person and the spelling are both public.
+    public = models.BooleanField()
+
+    class Meta:
+        indexes = [
+            # Matched by prefix: a range on SQLite, LIKE 'key%' on PostgreSQL
+            # (hence the pattern operator class there; ignored elsewhere).
+            # The person is in the index so the search never reads the table.
+            models.Index(
+                fields=["token", "public", "person"],
+                name="cases_nametoken_prefix",
+                opclasses=["varchar_pattern_ops", "bool_ops", "int8_ops"],
+            ),
+        ]
+
+    def __str__(self):
+        return self.token
+
+
+def rebuild_name_tokens(person_ids):
+    """Rebuild the name index of these people from their names and spellings (call after bulk writes)."""
+    ids = sorted({pk for pk in person_ids if pk})
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        NameToken.objects.filter(person__in=chunk).delete()
+        rows, public_people = [], {}
+        for pk, name, visibility in Person.objects.filter(pk__in=chunk).values_list("pk", "name", "visibility"):
+            public_people[pk] = visibility == Visibility.PUBLIC
+            rows += [NameToken(person_id=pk, token=token, public=public_people[pk]) for token in names.tokens(name)]
+        variants = NameVariant.objects.filter(person__in=public_people).values_list("pk", "person", "name", "visibility")
+        for pk, person_id, name, visibility in variants:
+            public = public_people[person_id] and visibility == Visibility.PUBLIC
+            rows += [NameToken(person_id=person_id, variant_id=pk, token=token, public=public) for token in names.tokens(name)]
+        NameToken.objects.bulk_create(rows, batch_size=1000)
+
+
+class NameSearch:
+    """A name query against the name index: which people it finds, and how well.
+
+    Each query word must match a token of the same person, from any of their
+    spellings: a token that starts with the word's key (in any reading), or
+    that is the word with another surname ending or in another script. All
+    words are checked in one grouped query over the index, so the cost does
+    not grow with joins, whatever the query. On PostgreSQL a word also
+    matches tokens trigram-similar to it (a typo); on SQLite, tokens that
+    rapidfuzz finds close among those with the same first letters. Such near
+    misses rank last.
+    """
+
+    NEAR_MISS_MIN_LENGTH = 5
+    NEAR_MISS_CANDIDATES = 2000
+    NEAR_MISS_SCORE = 80
+
+    def __init__(self, query, public_only=True):
+        self.words = names.query_words(query)
+        self.tokens = NameToken.objects.filter(public=True) if public_only else NameToken.objects.all()
+
+    @staticmethod
+    def _prefix(prefix):
+        if connection.vendor == "postgresql":
+            return Q(token__startswith=prefix)
+        return Q(token__gte=prefix, token__lt=prefix + "\U0010ffff")
+
+    def strict(self, word):
+        condition = Q(token__in=word.exact) if word.exact else Q(pk__in=[])
+        for prefix in word.prefixes:
+            condition |= self._prefix(prefix)
+        return condition
+
+    def near(self, word):
+        if word.arabic or len(word.key) < self.NEAR_MISS_MIN_LENGTH:
+            return None
+        if connection.vendor == "postgresql":
+            return Q(token__trigram_similar=word.key)
+        from rapidfuzz import fuzz, process
+
+        candidates = list(
+            self.tokens.filter(self._prefix(word.key[:2])).values_list("token", flat=True).distinct()[: self.NEAR_MISS_CANDIDATES]
+        )
+        close = process.extract(word.key, candidates, scorer=fuzz.ratio, score_cutoff=self.NEAR_MISS_SCORE, limit=20)
+        return Q(token__in=[token for token, _score, _index in close]) if close else None
+
+    def _people(self, conditions):
+        """Ids of people with a token meeting each condition, as a subquery."""
+        if len(conditions) == 1:
+            return self.tokens.filter(conditions[0]).values("person")
+        grouped = (
+            self.tokens.filter(functools.reduce(operator.or_, conditions))
+            .values("person")
+            .annotate(
+                **{
+                    f"word{index}": models.Max(models.Case(models.When(condition, then=1), default=0))
+                    for index, condition in enumerate(conditions)
+                }
+            )
+        )
+        return grouped.filter(**{f"word{index}": 1 for index in range(len(conditions))}).values("person")
+
+    def found(self, field):
+        """A filter on `field` (the path to a person) for people the query finds, near misses included."""
+        conditions = []
+        for word in self.words:
+            condition, near = self.strict(word), self.near(word)
+            conditions.append(condition | near if near else condition)
+        return Q(**{f"{field}__in": self._people(conditions)})
+
+    def rank(self, field):
+        """3 for the whole name typed (in any word order), 2 for every word typed whole, 1 for word starts and variants, 0 for near misses."""
+        whole_keys = {names.whole_name_key(keys) for keys in zip(*(word.keys for word in self.words))}
+        whole_keys.add(names.whole_name_key([word.key for word in self.words]))
+        exact = [Q(token__in=word.whole_words) for word in self.words]
+        return models.Case(
+            models.When(Q(**{f"{field}__in": self.tokens.filter(token__in=whole_keys).values("person")}), then=3),
+            models.When(Q(**{f"{field}__in": self._people(exact)}), then=2),
+            models.When(Q(**{f"{field}__in": self._people([self.strict(word) for word in self.words])}), then=1),
+            default=0,
+            output_field=models.IntegerField(),
+        )
+
+    def matched_spellings(self, person_ids):
+        """{person id: the spelling the query matched} for these people, where it is not their main name."""
+        ids = list(person_ids)
+        if not ids or not self.words:
+            return {}
+        condition = functools.reduce(operator.or_, [self.strict(word) for word in self.words])
+        hits = {}
+        rows = self.tokens.filter(condition, person__in=ids).values_list("person", "variant", "variant__name", "token")
+        for person_id, variant_id, variant_name, token in rows:
+            words = {index for index, word in enumerate(self.words) if token_matches(word, token)}
+            entry = hits.setdefault((person_id, variant_id), [variant_name, set()])
+            entry[1] |= words
+        best = {}
+        for (person_id, variant_id), (variant_name, words) in hits.items():
+            # The main name wins a tie: it is shown already.
+            score = (len(words), variant_id is None)
+            if person_id not in best or score > best[person_id][0]:
+                best[person_id] = (score, variant_name)
+        return {person_id: name for person_id, (_score, name) in best.items() if name}
+
+
+def token_matches(word, token):
+    return token in word.exact or any(token.startswith(prefix) for prefix in word.prefixes)
 
 
 class OrganizationKind(models.TextChoices):

@@ -3,7 +3,7 @@
 import threading
 from contextlib import contextmanager
 
-from .models import Case, Publishable
+from .models import Case, Person, Publishable, rebuild_name_tokens
 
 _deferred = threading.local()
 
@@ -40,3 +40,12 @@ def event_saved(sender, instance, raw=False, **kwargs):
 
 def event_deleted(sender, instance, **kwargs):
     _refresh_cases(instance.case_id)
+
+
+def name_saved(sender, instance, **kwargs):
+    """Keep the name index right: a person's or a spelling's name or visibility may have changed."""
+    if isinstance(instance, Person):
+        rebuild_name_tokens([instance.pk])
+        return
+    rebuild_name_tokens([instance.person_id, getattr(instance, "_loaded_person_id", None)])
+    instance._loaded_person_id = instance.person_id

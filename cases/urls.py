@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("cases/", views.CaseListView.as_view(), name="list"),
     path("cases/<slug:slug>/", views.case_detail, name="detail"),
+    path("people/", views.people_list, name="people"),
     path("people/<slug:slug>/", views.person_detail, name="person"),
     path("organizations/<slug:slug>/", views.organization_detail, name="organization"),
     path("sources/<int:pk>/", views.source_detail, name="source"),

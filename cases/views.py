@@ -4,7 +4,7 @@ import mimetypes
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.files.storage import default_storage
-from django.core.paginator import InvalidPage
+from django.core.paginator import InvalidPage, Paginator
 from django.db import DatabaseError, connection
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, JsonResponse
@@ -19,6 +19,7 @@ from .models import (
     Case,
     Citation,
     Event,
+    NameSearch,
     NameVariant,
     Organization,
     Person,
@@ -83,7 +84,31 @@ class CaseListView(FilterView):
         query.pop(self.page_kwarg, None)
         context["query_without_page"] = query.urlencode()
         context["is_filtered"] = any(value for key, value in self.request.GET.items() if key != self.page_kwarg)
+        query = self.request.GET.get("q", "")
+        if query and context["cases"] and not context["filter"].errors:
+            show_matched_spellings(query, context["cases"], lambda case: case.person_id)
         return context
+
+
+def show_matched_spellings(query, rows, person_id):
+    """Set `matched_spelling` on each row whose person the query found by another spelling than the main name."""
+    matched = NameSearch(query).matched_spellings({person_id(row) for row in rows})
+    for row in rows:
+        row.matched_spelling = matched.get(person_id(row))
+
+
+def people_list(request):
+    """Public people, with or without a case; `q` searches their names in any spelling or script."""
+    query = request.GET.get("q", "").strip()
+    people = Person.objects.public()
+    people = people.search(query) if query else people.order_by("name", "pk")
+    people = people.prefetch_related(
+        Prefetch("cases", queryset=Case.objects.public().order_by("title", "pk"), to_attr="public_cases")
+    )
+    page = Paginator(people, 25).get_page(request.GET.get("page"))
+    if query and page.object_list:
+        show_matched_spellings(query, page.object_list, lambda person: person.pk)
+    return render(request, "cases/people_list.html", {"page": page, "people": page.object_list, "query": query})
 
 
 def case_detail(request, slug):
