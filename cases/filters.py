@@ -112,7 +112,7 @@ class CaseFilter(django_filters.FilterSet):
         form = CaseFilterForm
 
     def filter_name(self, queryset, name, value):
-        search = NameSearch(value)
+        search = self.name_search = NameSearch(value)
         if not search.words:
             return queryset.none()
         # The index holds public names of public people only; the case list is public already.

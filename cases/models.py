@@ -11,9 +11,11 @@ import functools
 import operator
 import re
 
+from django.contrib.postgres.search import TrigramSimilarity
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import F, Q
+from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -153,8 +155,8 @@ class PersonQuerySet(PublishableQuerySet):
         return self.filter(search.found("pk")) if search.words else self.none()
 
     def search(self, query):
-        """Public people whose public names match `query`, best match first (see `NameSearch`)."""
-        search = NameSearch(query)
+        """Public people whose public names match `query` (text or a `NameSearch`), best match first."""
+        search = query if isinstance(query, NameSearch) else NameSearch(query)
         if not search.words:
             return self.none()
         return self.filter(search.found("pk")).annotate(name_rank=search.rank("pk")).order_by("-name_rank", "name", "pk")
@@ -341,15 +343,16 @@ class NameSearch:
     spellings: a token that starts with the word's key (in any reading), or
     that is the word with another surname ending or in another script. All
     words are checked in one grouped query over the index, so the cost does
-    not grow with joins, whatever the query. On PostgreSQL a word also
-    matches tokens trigram-similar to it (a typo); on SQLite, tokens that
-    rapidfuzz finds close among those with the same first letters. Such near
-    misses rank last.
+    not grow with joins, whatever the query. When no name matches, near
+    misses are found instead: on PostgreSQL tokens trigram-similar to a word
+    (through the trigram index), on SQLite tokens that rapidfuzz finds close
+    among those with the same first letters.
     """
 
     NEAR_MISS_MIN_LENGTH = 5
     NEAR_MISS_CANDIDATES = 2000
-    NEAR_MISS_SCORE = 80
+    NEAR_MISS_SCORE = 80  # rapidfuzz ratio, 0-100
+    NEAR_MISS_SIMILARITY = 0.5  # pg_trgm similarity, 0-1
 
     def __init__(self, query, public_only=True):
         self.words = names.query_words(query)
@@ -371,7 +374,9 @@ class NameSearch:
         if word.arabic or len(word.key) < self.NEAR_MISS_MIN_LENGTH:
             return None
         if connection.vendor == "postgresql":
-            return Q(token__trigram_similar=word.key)
+            # `%` finds candidates through the trigram index (similarity 0.3 and up); keep the close ones.
+            similarity = TrigramSimilarity("token", word.key)
+            return Q(token__trigram_similar=word.key) & Q(GreaterThanOrEqual(similarity, self.NEAR_MISS_SIMILARITY))
         from rapidfuzz import fuzz, process
 
         candidates = list(
@@ -396,11 +401,22 @@ class NameSearch:
         )
         return grouped.filter(**{f"word{index}": 1 for index in range(len(conditions))}).values("person")
 
+    @functools.cached_property
+    def near_only(self):
+        """True when no name matches every word and the search falls back to near misses."""
+        return not self._people([self.strict(word) for word in self.words]).exists()
+
     def found(self, field):
-        """A filter on `field` (the path to a person) for people the query finds, near misses included."""
+        """A filter on `field` (the path to a person) for the people the query finds.
+
+        Names that match every word, or, when there are none, names that come
+        close (a typo): a reader who typed a real name is never shown a
+        different one beside it.
+        """
         conditions = []
         for word in self.words:
-            condition, near = self.strict(word), self.near(word)
+            condition = self.strict(word)
+            near = self.near(word) if self.near_only else None
             conditions.append(condition | near if near else condition)
         return Q(**{f"{field}__in": self._people(conditions)})
 
@@ -418,21 +434,28 @@ class NameSearch:
         )
 
     def matched_spellings(self, person_ids):
-        """{person id: the spelling the query matched} for these people, where it is not their main name."""
+        """{person id: the spelling the query matched} for these people, where it is not their main name.
+
+        The spelling with the most query words wins; between equals, the one
+        closest to the query as typed (the Cyrillic spelling for a Cyrillic
+        query), and then the main name, which is shown anyway.
+        """
+        from rapidfuzz import fuzz
+
         ids = list(person_ids)
         if not ids or not self.words:
             return {}
+        typed = " ".join(word.word for word in self.words)
         condition = functools.reduce(operator.or_, [self.strict(word) for word in self.words])
+        rows = self.tokens.filter(condition, person__in=ids).values_list("person", "person__name", "variant__name", "token")
         hits = {}
-        rows = self.tokens.filter(condition, person__in=ids).values_list("person", "variant", "variant__name", "token")
-        for person_id, variant_id, variant_name, token in rows:
+        for person_id, person_name, variant_name, token in rows:
             words = {index for index, word in enumerate(self.words) if token_matches(word, token)}
-            entry = hits.setdefault((person_id, variant_id), [variant_name, set()])
-            entry[1] |= words
+            hits.setdefault((person_id, variant_name or "", person_name), set()).update(words)
         best = {}
-        for (person_id, variant_id), (variant_name, words) in hits.items():
-            # The main name wins a tie: it is shown already.
-            score = (len(words), variant_id is None)
+        for (person_id, variant_name, person_name), words in hits.items():
+            closeness = fuzz.partial_ratio(typed, (variant_name or person_name).lower())
+            score = (len(words), closeness, not variant_name)
             if person_id not in best or score > best[person_id][0]:
                 best[person_id] = (score, variant_name)
         return {person_id: name for person_id, (_score, name) in best.items() if name}

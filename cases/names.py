@@ -43,7 +43,7 @@ CYRILLIC = {
     "ғ": "gh",  # Ғафуров: Ghafurov
     "ӣ": "i",  # Саидӣ: Saidi
     "ӯ": "u",  # Ҷӯраев: Juraev
-    "ў": "o",  # Uzbek Ўктам: O'ktam
+    "ў": "u",  # Uzbek Ўктам: Uktam in Russian sources (Уктам)
     "ү": "u", "ұ": "u", "ө": "o", "ә": "a", "і": "i", "ң": "n", "һ": "h",  # Kazakh, Kyrgyz
 }
 
@@ -100,6 +100,7 @@ DEFAULT_GROUPS = {
     "c": "ts",  # Polish and Czech Cоj: Цой
     "w": "v",  # German Turajew: Тураев
     "ou": "u",  # French Youssouf: Юсуф
+    "oo": "u",  # English Rasool, Noor (Afghan and Pakistani usage): Расул, Нур
 }
 # German sources write х as ch, й as j, з as s and ц as z.
 GERMAN_GROUPS = {
@@ -108,16 +109,27 @@ GERMAN_GROUPS = {
     "j": "y",  # Jusuf: Юсуф; Iljos: Илёс
     "z": "ts",  # Zoj: Цой
 }
-GERMAN_S_GROUPS = {**GERMAN_GROUPS, "s": "z"}  # Schowalisoda: Шовализода; Chisbullo: Ҳизбулло
 # French sources write ш as ch and ж as j.
 FRENCH_GROUPS = {
     **DEFAULT_GROUPS,
     "ch": "sh",  # Djamchid: Джамшид; Tchorchanbe: Чоршанбе
-    "j": "zh",  # Jenia: Женя
+    "gue": "ge", "gui": "gi",  # Sergueï: Сергей; Evgueni: Евгений
 }
-READINGS = [DEFAULT_GROUPS, GERMAN_GROUPS, GERMAN_S_GROUPS, FRENCH_GROUPS]
+# German sources also write з as s where German says s as z: between vowels
+# and before a voiced consonant (Schowalisoda: Шовализода; Chisbullo: Ҳизбулло),
+# never at the start of a word (Said is not Zaid). A separate reading, since
+# most German texts keep the usual "s" of Saidov.
+GERMAN_VOICED_S = re.compile(r"(?<=[aeiouylmnr])s(?=[aeiouybdglmnrvw])")  # and Mirsojew: Мирзоев
+# (letter groups, a rewrite before them or None)
+GERMAN_VOICED_S_GROUPS = {group: value for group, value in GERMAN_GROUPS.items() if group != "z"}
+READINGS = [
+    (DEFAULT_GROUPS, None),
+    (GERMAN_GROUPS, None),
+    (GERMAN_VOICED_S_GROUPS, (GERMAN_VOICED_S, "z")),
+    (FRENCH_GROUPS, None),
+]
 _READING_PATTERNS = [
-    (re.compile("|".join(sorted(groups, key=len, reverse=True))), groups) for groups in READINGS
+    (re.compile("|".join(sorted(groups, key=len, reverse=True))), groups, before) for groups, before in READINGS
 ]
 
 # Rules on whole words after the letter groups, in order; (pattern, replacement).
@@ -136,8 +148,16 @@ WORD_RULES = [
     (r"([a-z])\1+", r"\1"),
     # Muhammad in its many forms: Mohammad, Mohammed, Mukhammad, Muhamed; Magomed (Caucasus, Russian).
     (r"^(m[au]ham[ai]d|magamid)", "muhamad"),
+    # Russian writes the h of Arabic names as г: Ибрагим (Ibrohim), Гусейн (Husein), Гасан (Hasan).
+    (r"^ibragim", "ibrahim"),
+    (r"^gus(a?in)", r"hus\1"),
+    (r"^gasan", "hasan"),
+    # Husayn: Hussein / Hossein / Husain / Husayn / Ҳусейн (but not Hasan).
+    (r"^h[au]sa?in", "husin"),
     # The -ud-din of ad-Din names: Shamsuddin / Shamsiddin / Shamseddin / Shamsaddin.
     (r"(?<=[a-z]{3})[aiu]din", "idin"),
+    # French writes it -ddine: Muhiddine, Charofiddine, Nouriddine.
+    (r"(?<=idin)i$", ""),
     # Allah at the end, with or without final h and the izafa i:
     # Abdullah / Abdullo / Abdulloh / Abdallah, Hizbullah / Hizbullo, Abdullohi / Abdullokhi.
     (r"(?<=[a-z]{3})[au]lah?(i?)$", r"ula\1"),
@@ -183,7 +203,8 @@ ARABIC_VOWEL_LETTERS = set("اوىیع")
 # (with a zero-width non-joiner) are Shamsiddin, one Latin word. Before a
 # "sun" letter its l is not said: Shamsiddin, Abdurrahmon.
 _ARABIC_ARTICLE = re.compile("[\\s\u200c]+ال(?=\\S)")
-_ARABIC_ABD_ARTICLE = re.compile("عبدال")
+# Written as one word too: "عبدالرحمن" (Abdurrahmon), "نورالدین" (Nuriddin).
+_ARABIC_ABD_ARTICLE = re.compile("عبدال|(?<=\\S)ال(?=دین)")
 _SUN_LETTERS = set("تثدذرزسشصضطظلن")
 _ARABIC = re.compile("[\u0600-\u06ff]")
 
@@ -197,8 +218,15 @@ MAX_QUERY_WORDS = 6
 MAX_TOKEN_LENGTH = 100
 
 
+# Uzbek Latin writes ў as o' and ғ as g' (Oʻlugʻbek, Gʻafur); Russian sources
+# write ў as у (Улугбек, Jo'raev / Джураев), so o' is read as u.
+UZBEK_APOSTROPHES = [("o", "u"), ("g", "gh")]
+_UZBEK = re.compile("([og])['`´‘’ʻʼ]")
+
+
 def _normalize(text):
-    text = _JOINERS.sub("", text or "")
+    text = _UZBEK.sub(lambda match: dict(UZBEK_APOSTROPHES)[match.group(1)], (text or "").lower())
+    text = _JOINERS.sub("", text)
     return unicodedata.normalize("NFKC", text).lower()
 
 
@@ -211,7 +239,7 @@ def _join_arabic_article(text):
 
     def abd(match):
         following = text[match.end()] if match.end() < len(text) else ""
-        return "عبدا" if following in _SUN_LETTERS else "عبدال"
+        return match.group()[:-1] if following in _SUN_LETTERS else match.group()
 
     return _ARABIC_ABD_ARTICLE.sub(abd, text)
 
@@ -236,7 +264,9 @@ def _latin_letters(word):
 
 
 def _apply_rules(word, reading=0):
-    pattern, groups = _READING_PATTERNS[reading]
+    pattern, groups, before = _READING_PATTERNS[reading]
+    if before:
+        word = before[0].sub(before[1], word)
     word = pattern.sub(lambda match: groups[match.group()], word)
     for rule, replacement in _WORD_RULES:
         word = rule.sub(replacement, word)
@@ -388,6 +418,16 @@ def query_words(query):
     return words
 
 
+def matches(query, *spellings):
+    """Whether `query` finds a person with these spellings, by the rule the name index applies (no near misses)."""
+    stored = {token for spelling in spellings for token in tokens(spelling)}
+    words = query_words(query)
+    return bool(words) and all(
+        any(token in stored for token in word.exact) or any(token.startswith(prefix) for token in stored for prefix in word.prefixes)
+        for word in words
+    )
+
+
 def search_terms(query):
     """The folded keys of a query's words, bounded as `query_words` bounds them."""
     return [word.key for word in query_words(query)]
@@ -395,7 +435,7 @@ def search_terms(query):
 
 def latin(text):
     """The name in Latin letters, spelled as written (no spelling pairs merged): for web addresses."""
-    text = _normalize(text)
+    text = unicodedata.normalize("NFKC", _JOINERS.sub("", text or "")).lower()
     if not text.isascii():
         text = "".join(_LETTERS.get(char, char) for char in text)
         text = unicodedata.normalize("NFKD", text).translate(_MARKS)

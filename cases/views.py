@@ -84,15 +84,16 @@ class CaseListView(FilterView):
         query.pop(self.page_kwarg, None)
         context["query_without_page"] = query.urlencode()
         context["is_filtered"] = any(value for key, value in self.request.GET.items() if key != self.page_kwarg)
-        query = self.request.GET.get("q", "")
-        if query and context["cases"] and not context["filter"].errors:
-            show_matched_spellings(query, context["cases"], lambda case: case.person_id)
+        search = getattr(context["filter"], "name_search", None)
+        if search and context["cases"]:
+            context["near_misses"] = search.near_only
+            show_matched_spellings(search, context["cases"], lambda case: case.person_id)
         return context
 
 
-def show_matched_spellings(query, rows, person_id):
-    """Set `matched_spelling` on each row whose person the query found by another spelling than the main name."""
-    matched = NameSearch(query).matched_spellings({person_id(row) for row in rows})
+def show_matched_spellings(search, rows, person_id):
+    """Set `matched_spelling` on each row whose person the search found by another spelling than the main name."""
+    matched = search.matched_spellings({person_id(row) for row in rows})
     for row in rows:
         row.matched_spelling = matched.get(person_id(row))
 
@@ -100,15 +101,18 @@ def show_matched_spellings(query, rows, person_id):
 def people_list(request):
     """Public people, with or without a case; `q` searches their names in any spelling or script."""
     query = request.GET.get("q", "").strip()
+    search = NameSearch(query) if query else None
     people = Person.objects.public()
-    people = people.search(query) if query else people.order_by("name", "pk")
+    people = people.search(search) if search else people.order_by("name", "pk")
     people = people.prefetch_related(
         Prefetch("cases", queryset=Case.objects.public().order_by("title", "pk"), to_attr="public_cases")
     )
     page = Paginator(people, 25).get_page(request.GET.get("page"))
-    if query and page.object_list:
-        show_matched_spellings(query, page.object_list, lambda person: person.pk)
-    return render(request, "cases/people_list.html", {"page": page, "people": page.object_list, "query": query})
+    near_misses = bool(search and search.words and page.object_list and search.near_only)
+    if search and page.object_list:
+        show_matched_spellings(search, page.object_list, lambda person: person.pk)
+    context = {"page": page, "people": page.object_list, "query": query, "near_misses": near_misses}
+    return render(request, "cases/people_list.html", context)
 
 
 def case_detail(request, slug):
