@@ -48,8 +48,8 @@ class Command(BaseCommand):
                     [matches(typed, stored) for typed, stored, _ in MUST_NOT_MATCH])
         if options["through_index"]:
             found, false = through_index(SHOULD_MATCH), through_index(MUST_NOT_MATCH)
-            # Rank 0 is a near miss (a typo's worth of difference), listed after every real match.
-            self.report("the database's name index", [rank is not None for rank in found], [bool(rank) for rank in false])
+            # Rank 0 is a near miss (a typo's worth of difference), shown only when no name matches.
+            self.report("the database's name index", [bool(rank) for rank in found], [bool(rank) for rank in false])
             near = [(pair, rank) for pair, rank in zip(MUST_NOT_MATCH, false) if rank == 0]
             self.stdout.write(f"  near misses among the 'must not' pairs (shown only when no name matches, as 'spelled almost the same'): {len(near)}")
             for (typed, stored, _note), _rank in near:
