@@ -83,7 +83,8 @@ def test_different_names_stay_different(a, b):
 
 def test_apostrophes_and_hyphens_join_the_halves_of_a_name():
     assert len(keys("Ma'ruf", "Ma’ruf", "Ma´ruf", "Maruf")) == 1
-    assert fold("Oʻktam") == fold("Ўктам") == fold("Oktam")
+    # Uzbek oʻ is ў, which Russian sources write as у: Oʻktam, Ўктам, Уктам, Uktam.
+    assert fold("Oʻktam") == fold("Ўктам") == fold("Уктам") == fold("Uktam")
     assert fold("Shovali-zoda") == fold("Shovalizoda")
 
 
