@@ -162,8 +162,10 @@ class PersonQuerySet(PublishableQuerySet):
         return self.filter(search.found("pk")).annotate(name_rank=search.rank("pk")).order_by("-name_rank", "name", "pk")
 
     def set_visibility(self, visibility):
+        # The ids first: the queryset may be filtered on the visibility being changed.
+        ids = list(self.values_list("pk", flat=True))
         changed = super().set_visibility(visibility)
-        rebuild_name_tokens(self.values_list("pk", flat=True))
+        rebuild_name_tokens(ids)
         return changed
 
 
@@ -249,8 +251,9 @@ class NameVariantQuerySet(PublishableQuerySet):
     public_parents = ("person",)
 
     def set_visibility(self, visibility):
+        people = list(self.values_list("person", flat=True).distinct())
         changed = super().set_visibility(visibility)
-        rebuild_name_tokens(self.values_list("person", flat=True))
+        rebuild_name_tokens(people)
         return changed
 
 

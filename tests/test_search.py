@@ -186,6 +186,14 @@ def test_unpublishing_a_person_in_bulk_removes_them_from_the_search(client):
     assert list(Person.objects.search("Gadoev")) == []
 
 
+def test_publishing_a_selection_filtered_on_visibility_updates_the_search():
+    from cases.models import Person
+
+    make_person(name="Sharofiddin Gadoev", visibility=Visibility.INTERNAL)
+    Person.objects.filter(visibility=Visibility.INTERNAL).set_visibility(Visibility.PUBLIC)
+    assert [p.name for p in Person.objects.search("Gadoev")] == ["Sharofiddin Gadoev"]
+
+
 def test_renaming_a_person_and_deleting_a_spelling_update_the_search(client):
     from cases.models import Person
 
