@@ -425,14 +425,15 @@ class NameSearch:
 
     def rank(self, field):
         """3 for the whole name typed (in any word order), 2 for every word typed whole, 1 for word starts and variants, 0 for near misses."""
+        if self.near_only:
+            return models.Value(0, output_field=models.IntegerField())
         whole_keys = {names.whole_name_key(keys) for keys in zip(*(word.keys for word in self.words))}
         whole_keys.add(names.whole_name_key([word.key for word in self.words]))
         exact = [Q(token__in=word.whole_words) for word in self.words]
         return models.Case(
             models.When(Q(**{f"{field}__in": self.tokens.filter(token__in=whole_keys).values("person")}), then=3),
             models.When(Q(**{f"{field}__in": self._people(exact)}), then=2),
-            models.When(Q(**{f"{field}__in": self._people([self.strict(word) for word in self.words])}), then=1),
-            default=0,
+            default=1,
             output_field=models.IntegerField(),
         )
 
