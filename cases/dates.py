@@ -327,11 +327,14 @@ def describe_duration(lower, upper, until):
     """How long something lasted up to `until` that began between `lower` and `upper`, in words.
 
     A known day gives "3 years and 10 months"; an uncertain one only what is
-    sure, "at least 3 years and 8 months" (counted from its latest possible day).
+    sure, "at least 3 years and 8 months" (counted from its latest possible day);
+    less than a sure month gives nothing.
     """
     if upper is None or until is None:
         return ""
     shortest = months_between(upper, until)
+    if shortest == 0:
+        return ""  # nothing sure to say: not even a whole month
     if lower == upper:
         return months_words(shortest)
     return _("at least %(duration)s") % {"duration": months_words(shortest)}

@@ -787,10 +787,10 @@ def status_problem(kind, status):
     if not status or not kind or status in KIND_STATUSES.get(kind, set()):
         return ""
     allowed = [str(Status(value).label).lower() for value in Status.values if value in KIND_STATUSES.get(kind, set())]
-    values = {"kind": str(EventKind(kind).label).lower(), "status": str(Status(status).label).lower()}
+    values = {"kind": EventKind(kind).label, "status": str(Status(status).label).lower()}
     if not allowed:
-        return _("A %(kind)s does not change where the person is: leave “puts the case in status” empty.") % values
-    return _("A %(kind)s cannot put the case in status “%(status)s”. It can set: %(allowed)s.") % {
+        return _("“%(kind)s” does not change where the person is: leave “puts the case in status” empty.") % values
+    return _("“%(kind)s” cannot put the case in status “%(status)s”. It can set: %(allowed)s.") % {
         **values,
         "allowed": ", ".join(allowed),
     }
