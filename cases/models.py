@@ -24,10 +24,8 @@ from simple_history.models import HistoricalRecords
 from . import dates, uploads
 from .names import fold, latin
 
-EDTF_FIELD_HELP = _(
-    "As precise as the source, no more: 2023-01-18, 2023-01, 2023, 2023~ (about), "
-    "2023? (unsure), 2020-03-05/2023-03 (some time between), ../2023-03 (before the end of March 2023)."
-)
+# The same help the refusal of a bad date gives: how to write a day, a range, "unknown", "before" and "after".
+EDTF_FIELD_HELP = _(dates.EDTF_HELP)
 
 
 class Visibility(models.TextChoices):
