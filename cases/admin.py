@@ -273,13 +273,13 @@ class CaseAdmin(RecordAdmin):
     list_select_related = ["person"]
     search_fields = ["person__name", "person__name_variants__name", "title"]
     autocomplete_fields = ["person"]
-    readonly_fields = ["current_status", "status_since_words", "status_history_table"]
+    readonly_fields = ["current_status", "status_since_words", "attested_words", "status_history_table"]
     inlines = [EventInline, CitationInline]
     fieldsets = [
         (None, {"fields": ["person", "title", "summary", "visibility"]}),
         (
             _("Status (worked out from the public events below)"),
-            {"fields": ["current_status", "status_since_words", "last_verified", "status_history_table"]},
+            {"fields": ["current_status", "status_since_words", "attested_words", "last_verified", "status_history_table"]},
         ),
         (_("For editors only"), {"fields": ["internal_notes"]}),
         (_("Web address"), {"classes": ["collapse"], "fields": ["slug"]}),
@@ -292,6 +292,12 @@ class CaseAdmin(RecordAdmin):
     @admin.display(description=_("status since"), ordering="status_since_lower")
     def status_since_words(self, case):
         return case.status_since_display or "—"
+
+    @admin.display(description=_("latest evidence for the status"))
+    def attested_words(self, case):
+        if case.attested_until:
+            return case.attested_display
+        return _("None: the status event cites no dated public source and nobody has verified the status.")
 
     @admin.display(description=_("status history"))
     def status_history_table(self, case):

@@ -550,7 +550,10 @@ class Case(Publishable):
     def public_events(self):
         """Public events, oldest first; the view prefetches them into `prefetched_public_events`."""
         if hasattr(self, "prefetched_public_events"):
-            return order_events(self.prefetched_public_events)
+            if getattr(self, "_ordered_prefetch", None) is not self.prefetched_public_events:
+                self._ordered_prefetch = self.prefetched_public_events
+                self._ordered_events = order_events(self.prefetched_public_events)
+            return self._ordered_events
         return order_events(Event.objects.public().filter(case_id=self.pk).select_related("authority"))
 
     def status_event_citations(self):

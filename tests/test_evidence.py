@@ -151,3 +151,16 @@ def test_seeded_incommunicado_case_counts_nothing_beyond_the_statement(client, s
     assert "The latest source or check for this status is dated between 18 January 2023 and 21 March 2023. Nothing newer is known." in box
     # No duration: the statement may be as old as the transfer, so not even a month is sure.
     assert "Held " not in box.replace("Held incommunicado", "") and "Without contact" not in box
+
+
+def test_the_list_and_the_api_give_the_date_of_the_latest_evidence(client):
+    held_case(slug="listed", published="2023-03")
+    assert "Detained since 10 May 2019 (latest evidence: March 2023)" in text_of(client.get("/cases/"))
+    (row,) = client.get("/api/cases/").json()["results"]
+    assert (row["attested_until"], row["attested_lower"]) == ("2023-03", "2023-03-01")
+
+
+def test_the_admin_shows_the_latest_evidence_for_the_status(admin_client):
+    case, _arrest, _source = held_case(slug="admin-evidence")
+    page = text_of(admin_client.get(f"/admin/cases/case/{case.pk}/change/"))
+    assert page.split("Latest evidence for the status", 1)[1].lstrip(": ").startswith("March 2023")
