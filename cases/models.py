@@ -81,9 +81,19 @@ class PublishableQuerySet(models.QuerySet):
         conditions.update({f"{parent}__visibility": Visibility.PUBLIC for parent in self.public_parents})
         return self.filter(**conditions)
 
+    def status_cases(self):
+        """Cases whose derived status (or its latest evidence) depends on these records' visibility."""
+        return None
+
     def set_visibility(self, visibility):
         """Publish or unpublish every record in the queryset; returns how many changed."""
-        return self.exclude(visibility=visibility).update(visibility=visibility, updated=timezone.now())
+        cases = self.status_cases()
+        case_ids = set(cases.values_list("pk", flat=True)) if cases is not None else set()
+        changed = self.exclude(visibility=visibility).update(visibility=visibility, updated=timezone.now())
+        # A bulk update sends no signals: refresh the statuses it can change.
+        for case in Case.objects.filter(pk__in=case_ids):
+            case.refresh_status()
+        return changed
 
 
 class Publishable(models.Model):
@@ -870,13 +880,8 @@ EVENT_ORDERING = [
 class EventQuerySet(PublishableQuerySet):
     public_parents = ("case", "case__person")
 
-    def set_visibility(self, visibility):
-        # A bulk update sends no signals: refresh the statuses it can change.
-        case_ids = set(self.values_list("case_id", flat=True))
-        changed = super().set_visibility(visibility)
-        for case in Case.objects.filter(pk__in=case_ids):
-            case.refresh_status()
-        return changed
+    def status_cases(self):
+        return Case.objects.filter(pk__in=self.values("case_id"))
 
     def chronological(self):
         """By date as far as the database can (an open beginning by its end); `order_events` then applies the editor's order to overlaps."""
@@ -1044,6 +1049,11 @@ class SourceKind(models.TextChoices):
 source_upload_path = uploads.source_path
 
 
+class SourceQuerySet(PublishableQuerySet):
+    def status_cases(self):
+        return Case.objects.filter(status_event__citations__source__in=self.values("pk"))
+
+
 class Source(Publishable):
     kind = models.CharField(_("kind"), max_length=20, choices=SourceKind.choices)
     title = models.CharField(_("title"), max_length=500)
@@ -1080,6 +1090,8 @@ class Source(Publishable):
         blank=True,
         help_text=_("Paste the document's text to let the tracker check that every excerpt is quoted word for word. Not shown publicly."),
     )
+
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_lower", "title", "pk"]
@@ -1178,6 +1190,9 @@ class CitationQuerySet(PublishableQuerySet):
     def with_source(self):
         """What a page needs to show a citation: its source, in the same query."""
         return self.select_related("source")
+
+    def status_cases(self):
+        return Case.objects.filter(status_event__in=self.values("event_id"))
 
 
 def _exactly_one_target():

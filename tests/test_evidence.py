@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from cases.models import Case, Citation, EventKind, Status, Visibility
+from cases.models import Case, Citation, EventKind, Source, Status, Visibility
 from tests.conftest import make_case, make_citation, make_event, make_source
 
 pytestmark = pytest.mark.django_db
@@ -164,3 +164,14 @@ def test_the_admin_shows_the_latest_evidence_for_the_status(admin_client):
     case, _arrest, _source = held_case(slug="admin-evidence")
     page = text_of(admin_client.get(f"/admin/cases/case/{case.pk}/change/"))
     assert page.split("Latest evidence for the status", 1)[1].lstrip(": ").startswith("March 2023")
+
+
+def test_publishing_or_unpublishing_sources_and_citations_in_bulk_updates_the_latest_evidence():
+    case, arrest, source = held_case(slug="bulk")
+    newer = make_citation(event=arrest, source=make_source(published="2024-05"), visibility=Visibility.INTERNAL)
+    Citation.objects.filter(pk=newer.pk).set_visibility(Visibility.PUBLIC)
+    case.refresh_from_db()
+    assert case.attested_until == "2024-05"
+    Source.objects.filter(pk=newer.source_id).set_visibility(Visibility.INTERNAL)
+    case.refresh_from_db()
+    assert case.attested_until == "2023-03"
