@@ -58,3 +58,24 @@ def test_an_open_start_is_uncertain_from_the_beginning_of_the_axis():
     (period,) = drawn.periods
     assert period.uncertain_x == 0 and period.uncertain_width == pytest.approx(0)
     assert period.solid_x == 0 and period.solid_width == 100
+
+
+def test_the_current_status_is_solid_only_up_to_its_latest_evidence():
+    case = make_case()
+    arrest = make_event(case, kind=EventKind.ARREST, date="2020-01-01", sets_status=Status.DETAINED)
+    drawn = timeline.build([arrest], today=datetime.date(2024, 1, 1), attested_lower=datetime.date(2022, 1, 1),
+                           attested="2022")
+    (period,) = drawn.periods
+    assert period.solid_x == 0 and period.solid_width == pytest.approx(50, abs=0.1)
+    assert period.unattested_x == pytest.approx(50, abs=0.1) and period.unattested_width == pytest.approx(50, abs=0.1)
+    assert period.attested == "2022"
+
+
+def test_an_earlier_period_is_never_drawn_as_unattested():
+    case = make_case()
+    first = make_event(case, kind=EventKind.ARREST, date="2020-01-01", sets_status=Status.DETAINED)
+    second = make_event(case, kind=EventKind.RELEASE, date="2022-01-01", sets_status=Status.RELEASED)
+    drawn = timeline.build([first, second], today=datetime.date(2024, 1, 1))
+    assert drawn.periods[0].unattested_width == 0 and drawn.periods[0].solid_width == pytest.approx(50, abs=0.1)
+    # With no dated evidence at all, everything after the release's day is outlined.
+    assert drawn.periods[1].solid_width == pytest.approx(0.8) and drawn.periods[1].unattested_width == pytest.approx(50, abs=0.1)
