@@ -175,3 +175,11 @@ def test_publishing_or_unpublishing_sources_and_citations_in_bulk_updates_the_la
     Source.objects.filter(pk=newer.source_id).set_visibility(Visibility.INTERNAL)
     case.refresh_from_db()
     assert case.attested_until == "2023-03"
+
+
+def test_a_deported_status_says_the_fate_after_it_is_not_known(client):
+    case = make_case(slug="handed-over")
+    make_event(case, kind=EventKind.DEPORTATION, date="2023-01-18", sets_status=Status.DEPORTED, sending_country="DE")
+    box = now_box(text_of(client.get("/cases/handed-over/")))
+    assert "What happened after the handover is not known from the sources" in box
+    assert "Held " not in box
