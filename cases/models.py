@@ -808,8 +808,8 @@ def status_problem(kind, status):
 
 
 def _wholly_before(first, second):
-    """Whether `first` ended before `second` could have begun (both dates known on those sides)."""
-    return first.date_upper is not None and _start(second) is not None and first.date_upper < _start(second)
+    """Whether `first` ended before `second` could have begun (an open or unknown side may reach anywhere)."""
+    return first.date_upper is not None and second.date_lower is not None and first.date_upper < second.date_lower
 
 
 def order_problems(events):
@@ -823,7 +823,7 @@ def order_problems(events):
     deaths = [event for event in events if event.kind == EventKind.DEATH]
     for end in events:
         if end.kind in CUSTODY_ENDS and custody and all(_wholly_before(end, start) for start in custody):
-            first = min(custody, key=lambda event: _start(event))
+            first = min(custody, key=lambda event: event.date_lower)
             problems.append(
                 (
                     end,

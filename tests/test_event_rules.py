@@ -238,3 +238,10 @@ def test_import_refuses_an_arrest_after_a_stored_death(tmp_path):
     errors = import_file(tmp_path, "P-1,Someone,Case,arrest,2021,detained\n")
     assert "The arrest (2021) is dated after the person's death (2020)" in errors
     assert Event.objects.count() == 1
+
+
+def test_an_open_beginning_may_reach_back_before_a_release():
+    case = make_case()
+    make_event(case, kind=EventKind.ARREST, date="../2023", sets_status=Status.DETAINED)
+    release = Event(case=case, kind=EventKind.RELEASE, date="2020", sets_status=Status.RELEASED, visibility=Visibility.PUBLIC)
+    release.full_clean()
