@@ -125,6 +125,14 @@ def parse(text):
     plain = _plain_bounds(text)
     if plain:
         return plain
+    if text.count("/") == 1:
+        # Intervals of plain dates, either end open or empty, need no parser either.
+        start, end = text.split("/")
+        lower, upper = (None if part in _OPEN else _plain_bounds(part) for part in (start, end))
+        if (lower or upper) and (lower or start in _OPEN) and (upper or end in _OPEN):
+            lower, upper = lower and lower[0], upper and upper[1]
+            if not (lower and upper and lower > upper):
+                return lower, upper
     return _parse_edtf(text)
 
 
