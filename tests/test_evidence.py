@@ -183,3 +183,8 @@ def test_a_deported_status_says_the_fate_after_it_is_not_known(client):
     box = now_box(text_of(client.get("/cases/handed-over/")))
     assert "What happened after the handover is not known from the sources" in box
     assert "Held " not in box
+
+
+def test_where_now_box_names_the_event_the_status_comes_from(client, seeded):
+    box = now_box(text_of(client.get("/cases/abdullokhi-shamsiddin/")))
+    assert "This status comes from the event “ Held incommunicado ” below. What its sources say:" in box
