@@ -1157,6 +1157,10 @@ class StatisticClaim(Publishable):
     def __str__(self):
         return self.statement
 
+    @property
+    def date_display(self):
+        return dates.humanize(self.date) if self.date else ""
+
     def fill_derived_fields(self):
         self.date_lower, self.date_upper = dates.bounds(self.date)
 
