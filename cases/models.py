@@ -485,7 +485,7 @@ class Case(Publishable):
         blank=True,
         help_text=_("The day an editor last confirmed the current status with a source or a trusted contact."),
     )
-    # The latest evidence for the status (see `status_fields`): as written, and its earliest day.
+    # The latest evidence for the status (see `status_from_history`): as written, and its earliest day.
     attested_until = models.CharField(_("status attested until"), max_length=100, blank=True, editable=False)
     attested_lower = models.DateField(null=True, editable=False)
 
@@ -526,7 +526,7 @@ class Case(Publishable):
         tell the public what the event itself hides.
         """
         history = self.status_history() if self.pk else []
-        for name, value in status_fields(history, self.last_verified).items():
+        for name, value in status_from_history(history, self.last_verified).items():
             setattr(self, name, value)
 
     def refresh_status(self):
@@ -657,7 +657,7 @@ STATUS_FIELDS = (
 )
 
 
-def status_fields(history, last_verified=None):
+def status_from_history(history, last_verified=None):
     """The status fields of a case from its public status-setting events in order (see `order_events`).
 
     The status is as current as its latest evidence: the latest publication
