@@ -143,7 +143,7 @@ def test_columns_can_be_mapped_and_the_mapping_saved(tmp_path):
         (HEADER + "T-1,Someone,,,,arrest,yesterday,,,,,,\n", ["row 2, event_date", "yesterday"]),
         (HEADER + "T-1,Someone,,,,arrest,2023,jailed,,,,,\n", ["row 2, status", "“jailed” is not one of"]),
         (HEADER + "T-1,,,,,,,,,,,,\n", ["row 2, name", "The name is missing."]),
-        (HEADER + "T-1,One,,,,,,,,,,,\nT-1,Two,,,,,,,,,,,\n", ["row 3, id", "“T-1” is on an earlier row too"]),
+        (HEADER + "T-1,One,,,,,,,,,,,\nT-1,Two,,,,,,,,,,,\n", ["row 3, name", "Row 2 is the same person (T-1) but says “One”, this row “Two”"]),
         (HEADER + "T-1,One,,,,,,,,,not-a-url,,\n", ["row 2, source_urls", "is not a web address"]),
         (HEADER + "T-1,One,,,,,,,Narnia,,,,\n", ["row 2, country", "“Narnia” is not a country"]),
         (HEADER + "T-1,One,,,,release,2023,released,,,,,\n", []),  # fine on its own: checked below with the good rows
