@@ -1,14 +1,16 @@
 """Spreadsheet import: clean files, every kind of bad file, importing twice, names in three scripts."""
 
 import io
+from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
-from cases.models import Case, Citation, Event, ImportMapping, NameVariant, Person, Source, Status, Visibility
+from cases.models import Case, Citation, Event, ImportJob, ImportMapping, NameVariant, Person, Source, Status, Visibility
 from cases.roles import EDITOR
 from tests.conftest import staff_client
 
@@ -26,6 +28,7 @@ CLEAN = HEADER + (
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 def write(tmp_path, text, name="people.csv", encoding="utf-8"):
@@ -203,32 +206,39 @@ def upload(client, text, mapping=None):
     return response["Location"]
 
 
-def test_admin_import_maps_columns_shows_a_dry_run_then_imports(editor):
+def test_admin_import_maps_columns_checks_in_the_background_then_imports_the_checked_rows(editor, monkeypatch):
     text = "Full name,Status now,Event,When\nRustam Nazarov,detained,arrest,2021-05\nBad Row,detained,arrest,someday\n"
     url = upload(editor, text)
     page = editor.get(url).content.decode()
     assert "Full name" in page and "Check (dry run)" in page
+    assert "Rustam Nazarov" in page and "detained ×2" in page  # first values and distinct values
 
     columns = {"column_0": "name", "column_1": "status", "column_2": "event_type", "column_3": "event_date"}
-    response = editor.post(url, {**columns, "dry_run": "1"})
+    response = editor.post(url, {**columns, "check": "1"}, follow=True)
     page = response.content.decode()
-    assert "1 problem in 2 rows" in page and "someday" in page
-    assert "Import these rows" not in page
+    assert "1 problem in 1 of 2 rows" in page and "someday" in page and "When" in page
+    # All or nothing, unless the editor chooses to import the rows that pass.
+    assert 'value="Import these rows"' not in page and "Import the 1 rows that pass" in page
+    assert "Download the rows with problems" in page
     assert Person.objects.count() == 0
 
     url = upload(editor, text.replace("Bad Row,detained,arrest,someday\n", "Second Person,,,\n"))
-    page = editor.post(url, {**columns, "dry_run": "1", "save_as": "Spring list"}).content.decode()
-    assert "2 rows: 2 new people would be created" in page and "Import these rows" in page
+    response = editor.post(url, {**columns, "check": "1", "save_as": "Spring list"}, follow=True)
+    page = response.content.decode()
+    assert "2 rows pass: 2 new people would be created" in page and "Import these rows" in page
     assert Person.objects.count() == 0
 
-    response = editor.post(url, {**columns, "confirm": "1", "save_as": "Spring list"})
-    assert response.status_code == 302
+    # Importing writes the rows kept by the check: the file is not checked again.
+    monkeypatch.setattr("cases.importing.Checker.check", lambda *args: pytest.fail("checked twice"))
+    response = editor.post(response.redirect_chain[-1][0], {"confirm": "1"}, follow=True)
+    assert "Imported: 2 new people" in response.content.decode()
     rustam = Person.objects.get(name="Rustam Nazarov")
     assert rustam.visibility == Visibility.INTERNAL
     assert rustam.cases.get().events.get().sets_status == Status.DETAINED
     assert rustam.history.get().history_user.username == "editor"
     saved = ImportMapping.objects.get(name="Spring list")
     assert saved.columns == {"Full name": "name", "Status now": "status", "Event": "event_type", "When": "event_date"}
+    assert not any((Path(settings.MEDIA_ROOT) / "imports").glob(ImportJob.objects.first().token + "*")), "files left behind"
 
     # The saved mapping chooses the columns next time.
     page = editor.get(upload(editor, text, mapping=saved)).content.decode()
