@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_countries import countries
 from django_countries.fields import CountryField
 
@@ -411,12 +412,15 @@ class Problem:
 
 # What a group of problems of one kind says, in one line.
 GROUP_SUMMARIES = {
-    "not_mapped": _("%(count)s values of %(column)s are not mapped"),
-    "date": _("%(count)s values of %(column)s are not dates the tracker can read"),
-    "persian_year": _("%(count)s values of %(column)s look like Persian (Solar Hijri) dates"),
-    "question_marks": _("%(count)s values of %(column)s hold “?” where letters were (the file was saved in the wrong encoding)"),
-    "country": _("%(count)s values of %(column)s are not countries"),
-    "url": _("%(count)s values of %(column)s are not web addresses"),
+    "not_mapped": ("%(count)s value of %(column)s is not mapped", "%(count)s values of %(column)s are not mapped"),
+    "date": ("%(count)s value of %(column)s is not a date the tracker can read", "%(count)s values of %(column)s are not dates the tracker can read"),
+    "persian_year": ("%(count)s value of %(column)s looks like a Persian (Solar Hijri) date", "%(count)s values of %(column)s look like Persian (Solar Hijri) dates"),
+    "question_marks": (
+        "%(count)s value of %(column)s holds “?” where letters were (the file was saved in the wrong encoding)",
+        "%(count)s values of %(column)s hold “?” where letters were (the file was saved in the wrong encoding)",
+    ),
+    "country": ("%(count)s value of %(column)s is not a country", "%(count)s values of %(column)s are not countries"),
+    "url": ("%(count)s value of %(column)s is not a web address", "%(count)s values of %(column)s are not web addresses"),
 }
 LISTED_PROBLEMS = 1000
 
@@ -463,7 +467,8 @@ class Report:
             if code in GROUP_SUMMARIES and any(values):
                 listed = ", ".join(f"{value} ×{count:,}" for value, count in values.most_common(8))
                 more = ", …" if len(values) > 8 else ""
-                lines.append(f"{GROUP_SUMMARIES[code] % {'count': f'{len(values):,}', 'column': column}}: {listed}{more}")
+                said = ngettext(*GROUP_SUMMARIES[code], len(values)) % {"count": f"{len(values):,}", "column": column}
+                lines.append(f"{said}: {listed}{more}")
             else:
                 rows = ", ".join(str(row) for row in group["rows"] if row)
                 more = ", …" if group["count"] > len(group["rows"]) else ""
