@@ -84,6 +84,8 @@ def check(job):
     job.report = report.to_dict()
     job.state = ImportJob.State.CHECKED
     job.save(update_fields=["report", "state", "updated"])
+    # Each import also sweeps away the files of imports abandoned a day ago, so no scheduler is needed for it.
+    remove_abandoned()
 
 
 def write(job):
