@@ -117,10 +117,10 @@ def write(job):
 
 def time_left(job, now=None):
     """Seconds until the current stage ends, from its pace so far; None until there is a pace to go by."""
-    done = job.rows_checked if job.state == ImportJob.State.CHECKING else job.rows_written
-    total = job.rows_total if job.state == ImportJob.State.WRITING or job.rows_total else 0
     if job.state == ImportJob.State.WRITING:
-        total = job.report.get("rows", 0) - job.report.get("rejected", 0)
+        done, total = job.rows_written, job.report.get("rows", 0) - job.report.get("rejected", 0)
+    else:
+        done, total = job.rows_checked, job.rows_total
     if not job.stage_started or not done or not total:
         return None
     elapsed = ((now or timezone.now()) - job.stage_started).total_seconds()

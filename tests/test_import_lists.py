@@ -27,6 +27,7 @@ from cases.models import (
 )
 from cases.roles import EDITOR, PUBLISHER
 from tests.conftest import make_organization, make_source, staff_client
+from tests.test_import import media, write  # noqa: F401 (media: the same autouse fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -44,18 +45,6 @@ IRAN_MAP = [
     "--value-map", "Status", "arrested", "event_type=arrest,status=detained",
     "--value-map", "Status", "sentenced_to_death", "event_type=sentence,status=sentenced,sentence_kind=death_penalty",
 ]
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-
-
-def write(tmp_path, text, name="list.csv", encoding="utf-8"):
-    path = tmp_path / name
-    path.write_bytes(text.encode(encoding) if isinstance(text, str) else text)
-    return path
 
 
 def run(path, *args):
