@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Q
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -1269,25 +1270,39 @@ class Writer:
         wanted = [row for row in rows if row.urls]
         if not wanted:
             return
-        existing = set(
-            Citation.objects.filter(
-                source__in={self.sources[url] for row in wanted for url in row.urls},
-                excerpt__in={row.values.get("excerpt", "") for row in wanted},
-            ).values_list("source_id", "excerpt", "event_id", "case_id", "person_id")
-        )
+        targets = {"event": set(), "case": set(), "person": set()}
+        for row in wanted:
+            row.target_name, row.target = next((name, getattr(row, name)) for name in ("event", "case", "person") if getattr(row, name))
+            targets[row.target_name].add(row.target.pk)
+        # Looked up by the batch's own facts (indexed, a few each), not by source: a source cited by
+        # thousands of rows would make every batch read all its citations.
+        existing = {}
+        found = Citation.objects.filter(
+            Q(event__in=targets["event"]) | Q(case__in=targets["case"]) | Q(person__in=targets["person"])
+        ).values_list("pk", "source_id", "excerpt", "event_id", "case_id", "person_id")
+        for pk, source_id, excerpt, *ids in found:
+            existing.setdefault((source_id, *ids), {})[excerpt] = pk
         new = []
         for row in wanted:
-            target = row.event or row.case or row.person
-            name = {Event: "event", Case: "case", Person: "person"}[type(target)]
+            excerpt = row.values.get("excerpt", "")
+            ids = {"event": None, "case": None, "person": None, row.target_name: row.target.pk}
             for url in row.urls:
                 source_id = self.sources[url]
-                ids = {"event": None, "case": None, "person": None, name: target.pk}
-                key = (source_id, row.values.get("excerpt", ""), ids["event"], ids["case"], ids["person"])
-                if key in existing:
+                known = existing.setdefault((source_id, ids["event"], ids["case"], ids["person"]), {})
+                if excerpt in known:
                     continue
-                existing.add(key)
+                if excerpt and "" in known:
+                    # The words of a source cited earlier without them have now been copied.
+                    citation = Citation.objects.get(pk=known.pop(""))
+                    citation.excerpt = excerpt
+                    citation._history_user = self.user
+                    citation.save()
+                    known[excerpt] = citation.pk
+                    row.changes["changed"] += 1
+                    continue
+                known[excerpt] = None
                 confidence = row.values.get("confidence") or Confidence.UNKNOWN
-                new.append(build(Citation, source_id=source_id, excerpt=row.values.get("excerpt", ""), confidence=confidence, **{f"{name}_id": target.pk}))
+                new.append(build(Citation, source_id=source_id, excerpt=excerpt, confidence=confidence, **{f"{row.target_name}_id": row.target.pk}))
                 row.changes["created"] += 1
         self._create(Citation, new)
 

@@ -270,3 +270,12 @@ def test_the_admin_reads_value_maps_constants_and_calendars(tmp_path):
     editor.post(response.redirect_chain[-1][0], {"confirm": "1"})
     assert Event.objects.get(case__person__external_id="IR-1").sets_status == Status.DECEASED
     assert Person.objects.get(external_id="IR-1").history.get().history_user.username == "editor"
+
+
+def test_an_excerpt_copied_later_fills_the_citation_that_waited_for_it(tmp_path):
+    run(write(tmp_path, IRAN), *IRAN_MAP)
+    with_words = IRAN.replace("Sources\n", "Sources,Words\n").replace("https://example.org/3\n", "https://example.org/3,She was arrested.\n")
+    run(write(tmp_path, with_words, "v2.csv"), *IRAN_MAP, "--map", "Words=excerpt")
+    citation = Citation.objects.get(source__url="https://example.org/3")
+    assert citation.excerpt == "She was arrested." and citation.words_copied
+    assert Citation.objects.count() == 4
