@@ -12,7 +12,6 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 

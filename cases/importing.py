@@ -1,11 +1,13 @@
-"""Importing people, cases, events and sources from a spreadsheet (CSV or XLSX).
+"""Importing people, cases, events and sources from a group's list (CSV, XLSX or JSON).
 
 One row is one person, and optionally one case of theirs with one event and
-the sources that report it: the way groups keep their lists. The file is
-read as a stream, never whole: first every row is checked (the clean rows
-wait in a temporary file), and only if no row has a problem is anything
-written, in one transaction. A dry run does the writing too, to tell what
-would be created or changed, and then rolls it back.
+the sources that report it: the way groups keep their lists. A Mapping says
+what the file's columns and values mean. The file is read as a stream: first
+every row is checked (the clean rows wait in a file, so that importing them
+later does not check again), and only if no row has a problem (or the editor
+asked for the rows that pass) is anything written, in one transaction. A dry
+run does the writing too, to tell what would be created or changed, and then
+rolls it back.
 
 We read the files with the csv module and openpyxl's read-only mode rather
 than through django-import-export: a row here fills five models at once,
