@@ -57,6 +57,7 @@ from .models import (
     SourceKind,
     Status,
     Visibility,
+    order_problems,
 )
 
 # The fields a column can fill, with what an editor needs to know to fill it.
@@ -259,6 +260,7 @@ class Report:
     groups: dict = field(default_factory=dict)  # (column, code) -> {"values": Counter, "rows": [...], "count": n}
     warnings: list = field(default_factory=list)
     rejected: int = 0  # rows left out when importing the rows that pass
+    columns: dict = field(default_factory=dict)  # our field -> their column, to name it in problems found while writing
     row_outcomes: list = field(default_factory=list)  # (row number, name, outcome), first rows only
     created: Counter = field(default_factory=Counter)
     written: bool = False
@@ -393,6 +395,7 @@ class Checker:
             if target or values:
                 self.columns.append((index, str(heading), target, values, mapping.calendar_for(heading)))
         self.constants = {name: str(value) for name, value in mapping.constants.items()}
+        report.columns = {target: heading for _, heading, target, _, _ in self.columns if target}
         fields = [target for _, _, target, _, _ in self.columns if target]
         duplicates = sorted({name for name in fields if fields.count(name) > 1})
         if duplicates:
@@ -651,6 +654,7 @@ def write_checked(checked, report, user=None, dry_run=False, progress=None, list
     checked.seek(0)
     writer = Writer(report, user, list_name)
     written = 0
+    problems_before = report.problem_count
     try:
         with transaction.atomic(), signals.deferred_status_refresh():
             for row in _load_all(checked):
@@ -659,16 +663,17 @@ def write_checked(checked, report, user=None, dry_run=False, progress=None, list
                 if progress and written % PROGRESS_EVERY == 0:
                     progress("writing", written)
             writer.flush()
+            writer.check_event_order()
             if progress:
                 progress("writing", written)
-            if dry_run:
+            if dry_run or report.problem_count > problems_before:
                 raise _RollBack
     except _RollBack:
         pass
     except IntegrityError as error:
         report.add_problem(0, "", _("The database refused the import, nothing was written: %(error)s") % {"error": error})
         return report
-    report.written = not dry_run
+    report.written = not dry_run and report.problem_count == problems_before
     return report
 
 
@@ -837,6 +842,8 @@ class Writer:
         self.user = user
         self.list_name = list_name
         self.pending = []
+        # Case id -> {(kind, date): row number}, to name the row of an event whose order cannot be.
+        self.event_rows = {}
         # Only primary keys are remembered between batches, so memory stays flat on big files.
         self.sources = {}  # url -> source id
         self.labels = {}
@@ -849,6 +856,19 @@ class Writer:
             Person: set(Person.objects.values_list("slug", flat=True)),
             Case: set(Case.objects.values_list("slug", flat=True)),
         }
+
+    def check_event_order(self):
+        """Check the order of the events of every case the file touched, as the file leaves them (`order_problems`)."""
+        case_ids = sorted(self.event_rows)
+        column = self.report.columns.get("event_date", "event_date")
+        for start in range(0, len(case_ids), BATCH_SIZE):
+            by_case = {}
+            for event in Event.objects.filter(case_id__in=case_ids[start : start + BATCH_SIZE]):
+                by_case.setdefault(event.case_id, []).append(event)
+            for case_id, events in by_case.items():
+                for event, message in order_problems(events):
+                    number = self.event_rows[case_id].get((event.kind, event.date), 0)
+                    self.report.add_problem(number, column, message, event.date, "event_order")
 
     def write(self, row):
         self.pending.append(row)
@@ -1037,6 +1057,7 @@ class Writer:
             else:
                 row.changes[self._update(event, fields)] += 1
             row.event = event
+            self.event_rows.setdefault(row.case.pk, {})[(event.kind, event.date)] = row.number
         self._create(Event, new)
 
     def _remembered(self, rows):

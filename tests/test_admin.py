@@ -126,7 +126,7 @@ def test_release_before_arrest_typed_on_one_case_page_saves_nothing(admin_client
     }
     response = admin_client.post(reverse("admin:cases_case_change", args=[case.pk]), data)
     assert response.status_code == 200
-    assert "release is dated before" in response.content.decode()
+    assert "The release (2021) is dated before the arrest (May 2022)" in response.content.decode()
     assert Case.objects.get(pk=case.pk).title != "Changed title"
     assert not Event.objects.exists()
 
