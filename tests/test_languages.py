@@ -1,0 +1,117 @@
+"""The site in English, Russian and Tajik: addresses, the switch, the first visit."""
+
+import re
+import xml.etree.ElementTree as ET
+
+from tests.conftest import make_case, make_person
+
+
+def head_of(response):
+    return response.content.decode().split("</head>")[0]
+
+
+def test_each_language_has_its_own_address_and_english_stays_at_the_root(client, db):
+    make_case(person=make_person(name="Farrukh", slug="farrukh"), slug="farrukh-case")
+    for prefix, language in (("", "en"), ("/ru", "ru"), ("/tg", "tg")):
+        for path in ("/", "/cases/", "/cases/farrukh-case/", "/people/farrukh/"):
+            response = client.get(prefix + path)
+            assert response.status_code == 200, prefix + path
+            assert f'<html lang="{language}">' in response.content.decode(), prefix + path
+    assert client.get("/en/cases/").status_code == 404
+
+
+def test_every_page_links_to_itself_in_each_language(client, db):
+    make_case(person=make_person(name="Farrukh", slug="farrukh"), slug="farrukh-case")
+    page = client.get("/ru/cases/farrukh-case/").content.decode()
+    switch = page.split('<nav class="languages"')[1].split("</nav>")[0]
+    assert 'href="/cases/farrukh-case/?lang=en" hreflang="en" lang="en">English</a>' in switch
+    assert 'href="/ru/cases/farrukh-case/?lang=ru" hreflang="ru" lang="ru" aria-current="page">Русский</a>' in switch
+    assert 'href="/tg/cases/farrukh-case/?lang=tg" hreflang="tg" lang="tg">Тоҷикӣ</a>' in switch
+
+
+def test_the_switch_keeps_the_list_filters(client, db):
+    page = client.get("/cases/?status=detained&page=2").content.decode()
+    assert 'href="/ru/cases/?status=detained&amp;page=2&amp;lang=ru"' in page
+
+
+def test_every_page_names_its_other_languages_in_its_head(client, db):
+    make_case(person=make_person(name="Farrukh", slug="farrukh"), slug="farrukh-case")
+    head = head_of(client.get("/tg/people/farrukh/"))
+    assert '<link rel="alternate" hreflang="en" href="http://testserver/people/farrukh/">' in head
+    assert '<link rel="alternate" hreflang="ru" href="http://testserver/ru/people/farrukh/">' in head
+    assert '<link rel="alternate" hreflang="tg" href="http://testserver/tg/people/farrukh/">' in head
+    assert '<link rel="alternate" hreflang="x-default" href="http://testserver/people/farrukh/">' in head
+
+
+def test_a_first_visit_from_a_russian_browser_goes_to_the_russian_home_page(client, db):
+    response = client.get("/", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"})
+    assert response.status_code == 302
+    assert response["Location"] == "/ru/"
+    assert {"accept-language", "cookie"} <= {part.strip().lower() for part in response["Vary"].split(",")}
+    assert not response.cookies, "a guess is not remembered"
+
+
+def test_the_browsers_order_of_preference_decides(client, db):
+    assert client.get("/", headers={"Accept-Language": "de;q=1, tg;q=0.8, ru;q=0.5"})["Location"] == "/tg/"
+    response = client.get("/", headers={"Accept-Language": "de, en;q=0.9, ru;q=0.5"})
+    assert response.status_code == 200
+    assert "accept-language" in response["Vary"].lower()
+
+
+def test_only_the_home_page_guesses_the_language(client, db):
+    make_case(slug="farrukh-case")
+    for path in ("/cases/", "/cases/farrukh-case/", "/api/cases/", "/sitemap.xml"):
+        response = client.get(path, headers={"Accept-Language": "ru"})
+        assert response.status_code == 200, path
+
+
+def test_a_language_picked_with_the_switch_is_remembered_and_beats_the_browser(client, db):
+    response = client.get("/?lang=en", headers={"Accept-Language": "ru"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    cookie = response.cookies["django_language"]
+    assert cookie.value == "en" and cookie["httponly"] and cookie["samesite"] == "Lax"
+    response = client.get("/", headers={"Accept-Language": "ru"})
+    assert response.status_code == 200
+    assert '<html lang="en">' in response.content.decode()
+
+    response = client.get("/ru/cases/?status=detained&lang=tg")
+    assert response["Location"] == "/tg/cases/?status=detained"
+    assert client.get("/")["Location"] == "/tg/"
+
+
+def test_an_unknown_language_choice_is_ignored(client, db):
+    response = client.get("/cases/?lang=xx")
+    assert response["Location"] == "/cases/"
+    assert not response.cookies
+
+
+def test_the_admin_speaks_the_editors_language(client, db):
+    # The admin has one address; Django's own admin strings come in the editor's language.
+    page = client.get("/admin/login/", headers={"Accept-Language": "ru"}, follow=True).content.decode()
+    assert 'lang="ru"' in page
+    assert "Пароль" in page
+    client.get("/?lang=tg")
+    assert 'lang="tg"' in client.get("/admin/login/").content.decode()
+
+
+def test_the_data_keeps_one_address_for_every_language(client, db):
+    page = client.get("/ru/cases/").content.decode()
+    assert 'href="/export/cases.csv"' in page and 'href="/api/docs/"' in page
+    assert 'href="/ru/feed/"' in page, "the feed's titles are for people: it speaks the page's language"
+    assert client.get("/api/cases/").status_code == 200
+
+
+def test_the_sitemap_lists_each_page_with_its_other_languages(client, db):
+    make_case(person=make_person(name="Farrukh", slug="farrukh"), slug="farrukh-case")
+    root = ET.fromstring(client.get("/sitemap.xml").content)
+    namespace = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    entry = next(url for url in root.findall("s:url", namespace) if url.find("s:loc", namespace).text.endswith("/ru/cases/farrukh-case/"))
+    alternates = {link.get("hreflang"): link.get("href") for link in entry.findall("x:link", namespace)}
+    assert alternates == {
+        "en": "http://testserver/cases/farrukh-case/",
+        "ru": "http://testserver/ru/cases/farrukh-case/",
+        "tg": "http://testserver/tg/cases/farrukh-case/",
+        "x-default": "http://testserver/cases/farrukh-case/",
+    }
+    robots = client.get("/robots.txt").content.decode()
+    assert re.search(r"^Sitemap: http://testserver/sitemap.xml$", robots, re.M)
