@@ -13,6 +13,7 @@ import time
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 from edtf import parse_edtf
 from edtf.parser.edtf_exceptions import EDTFParseException
 from edtf.parser.parser_classes import (
@@ -23,7 +24,7 @@ from edtf.parser.parser_classes import (
     Unspecified,
 )
 
-EDTF_HELP = (
+EDTF_HELP = gettext_noop(
     "Write the date only as precisely as the source gives it: "
     "2023-01-18 (a day), 2023-01 (a month), 2023 (a year), 2023~ (about 2023), "
     "2023? (2023, but the source is unsure), 2020-03-05/2023-03 (some time between), "
@@ -148,11 +149,11 @@ def _words_for_single(parsed):
     if isinstance(parsed, UncertainOrApproximate):
         text = str(parsed)
         if text.endswith("%"):
-            qualifier = "about, perhaps"
+            qualifier = gettext_noop("about, perhaps")
         elif text.endswith("~"):
-            qualifier = "about"
+            qualifier = gettext_noop("about")
         elif text.endswith("?"):
-            qualifier = "perhaps"
+            qualifier = gettext_noop("perhaps")
         parsed = parsed.date
     if isinstance(parsed, (Date, Unspecified)) or hasattr(parsed, "precision"):
         words = _precise_words(str(parsed))
@@ -252,9 +253,9 @@ def _months_words(months):
     years, months = divmod(months, 12)
     parts = []
     if years:
-        parts.append(_("1 year") if years == 1 else _("%(n)d years") % {"n": years})
+        parts.append(ngettext("%(n)d year", "%(n)d years", years) % {"n": years})
     if months or not years:
-        parts.append(_("1 month") if months == 1 else _("%(n)d months") % {"n": months})
+        parts.append(ngettext("%(n)d month", "%(n)d months", months) % {"n": months})
     return _(" and ").join(parts)
 
 

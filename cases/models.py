@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -749,10 +750,10 @@ class Event(Publishable):
             return self.get_sentence_kind_display()
         parts = []
         if self.sentence_years:
-            parts.append(_("%(n)d years") % {"n": self.sentence_years} if self.sentence_years != 1 else _("1 year"))
+            parts.append(ngettext("%(n)d year", "%(n)d years", self.sentence_years) % {"n": self.sentence_years})
         if self.sentence_months:
-            parts.append(_("%(n)d months") % {"n": self.sentence_months} if self.sentence_months != 1 else _("1 month"))
-        return " ".join(str(p) for p in parts)
+            parts.append(ngettext("%(n)d month", "%(n)d months", self.sentence_months) % {"n": self.sentence_months})
+        return " ".join(parts)
 
     @property
     def expected_end(self):
