@@ -115,3 +115,22 @@ def test_the_sitemap_lists_each_page_with_its_other_languages(client, db):
     }
     robots = client.get("/robots.txt").content.decode()
     assert re.search(r"^Sitemap: http://testserver/sitemap.xml$", robots, re.M)
+
+
+def test_pages_speak_the_readers_language(client, db):
+    from cases.models import Status
+
+    for n in range(3):
+        make_case(person=make_person(name=f"Person {n}"), slug=f"case-{n}")
+    russian = client.get("/ru/cases/").content.decode()
+    assert "Все дела" in russian and "3 дела" in russian
+    assert "Содержится под стражей" in client.get("/ru/").content.decode()
+    tajik = client.get("/tg/cases/").content.decode()
+    assert "Ҳамаи парвандаҳо" in tajik and "3 парванда" in tajik
+    assert "Дар ҳабс қарор дорад" in client.get(f"/tg/cases/?status={Status.DETAINED}").content.decode()
+
+
+def test_the_not_found_page_speaks_the_readers_language(client, db):
+    response = client.get("/ru/no-such-page/")
+    assert response.status_code == 404
+    assert "Этой страницы здесь нет" in response.content.decode()
