@@ -122,7 +122,7 @@ class CitationInline(RecordAdminMixin, admin.StackedInline):
 class NameVariantInline(RecordAdminMixin, admin.TabularInline):
     model = NameVariant
     extra = 1
-    fields = ["name", "script", "note", "visibility"]
+    fields = ["name", "script", "transliteration", "note", "visibility"]
 
 
 class AffiliationInline(RecordAdminMixin, admin.TabularInline):
@@ -214,7 +214,7 @@ class NameVariantAdmin(RecordAdmin):
     list_select_related = ["person"]
     search_fields = ["name", "person__name"]
     autocomplete_fields = ["person"]
-    fields = ["person", "name", "script", "note", "visibility", "internal_notes"]
+    fields = ["person", "name", "script", "transliteration", "note", "visibility", "internal_notes"]
 
 
 class EventInlineFormSet(BaseInlineFormSet):

@@ -278,8 +278,35 @@ class Script(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# The language a name in each script is marked with (`lang`), so that screen
+# readers and fonts treat it right on a page in another language. A name in
+# Latin letters is written as English-language sources write it.
+SCRIPT_LANGUAGES = {
+    Script.LATIN: "en",
+    Script.CYRILLIC: "ru",
+    Script.TAJIK_CYRILLIC: "tg",
+    Script.ARABIC: "fa",
+}
+
+# The scripts a reader of each language reads a name in, best first. English
+# readers get the person's main name, which is in Latin letters.
+READER_SCRIPTS = {
+    "ru": [Script.CYRILLIC, Script.TAJIK_CYRILLIC],
+    "tg": [Script.TAJIK_CYRILLIC, Script.CYRILLIC],
+}
+
+
 class NameVariantQuerySet(PublishableQuerySet):
     public_parents = ("person",)
+
+    def in_reader_script(self, language):
+        """The variants a reader of `language` reads, the best first."""
+        scripts = READER_SCRIPTS.get(language, [])
+        preference = models.Case(
+            *(models.When(script=script, then=Value(rank)) for rank, script in enumerate(scripts)),
+            default=Value(len(scripts)),
+        )
+        return self.filter(script__in=scripts).annotate(script_rank=preference).order_by("script_rank", "transliteration", "pk")
 
 
 class NameVariant(Publishable):
@@ -291,6 +318,11 @@ class NameVariant(Publishable):
     )
     script = models.CharField(_("script"), max_length=20, choices=Script.choices, default=Script.LATIN)
     note = models.CharField(_("note"), max_length=200, blank=True, help_text=_("E.g. “spelling in the NAT statement”."))
+    transliteration = models.BooleanField(
+        _("our transliteration"),
+        default=False,
+        help_text=_("Tick when no source writes the name this way: the spelling is ours, made for readers of this script."),
+    )
     search_key = models.CharField(max_length=400, editable=False, db_index=True, default="")
 
     objects = NameVariantQuerySet.as_manager()
@@ -308,6 +340,36 @@ class NameVariant(Publishable):
 
     def fill_derived_fields(self):
         self.search_key = fold(self.name)
+
+    @property
+    def lang(self):
+        return SCRIPT_LANGUAGES.get(self.script, "")
+
+
+class ShownName:
+    """A name as a page shows it: in the reader's script where one is known, with its `lang`."""
+
+    def __init__(self, name, lang, transliteration=False):
+        self.name, self.lang, self.transliteration = name, lang, transliteration
+
+    def __str__(self):
+        return self.name
+
+
+def names_for_reader(person, variants, language):
+    """(the name to show, the other spellings) of `person` for a reader of `language`.
+
+    `variants` are the person's public name variants, already fetched: the
+    page lists them anyway, so choosing among them costs no query.
+    """
+    main = ShownName(person.name, SCRIPT_LANGUAGES[Script.LATIN])
+    others = [ShownName(variant.name, variant.lang, variant.transliteration) for variant in variants]
+    for script in READER_SCRIPTS.get(language, []):
+        candidates = [(variant.transliteration, index) for index, variant in enumerate(variants) if variant.script == script]
+        if candidates:
+            index = min(candidates)[1]
+            return others[index], [main, *others[:index], *others[index + 1 :]]
+    return main, others
 
 
 class OrganizationKind(models.TextChoices):
@@ -443,6 +505,17 @@ class CaseQuerySet(PublishableQuerySet):
     def for_list(self):
         return self.select_related("person", "status_event")
 
+    def with_reader_names(self, language):
+        """Each case's person's name in the reader's script (`reader_name`, `reader_name_lang`), in the same query."""
+        scripts = READER_SCRIPTS.get(language)
+        if not scripts:
+            return self
+        best = NameVariant.objects.public().filter(person=OuterRef("person")).in_reader_script(language)
+        return self.annotate(
+            reader_name=Subquery(best.values("name")[:1]),
+            reader_name_script=Subquery(best.values("script")[:1]),
+        )
+
 
 class Case(Publishable):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases", verbose_name=_("person"))
@@ -493,6 +566,13 @@ class Case(Publishable):
 
     def get_absolute_url(self):
         return reverse("cases:detail", args=[self.slug])
+
+    @property
+    def shown_name(self):
+        """The person's name in the reader's script where `with_reader_names` found one, else their main name."""
+        if getattr(self, "reader_name", None):
+            return ShownName(self.reader_name, SCRIPT_LANGUAGES.get(self.reader_name_script, ""))
+        return ShownName(self.person.name, SCRIPT_LANGUAGES[Script.LATIN])
 
     def fill_derived_fields(self):
         if not self.slug:

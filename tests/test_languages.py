@@ -134,3 +134,39 @@ def test_the_not_found_page_speaks_the_readers_language(client, db):
     response = client.get("/ru/no-such-page/")
     assert response.status_code == 404
     assert "Этой страницы здесь нет" in response.content.decode()
+
+
+def test_a_reader_sees_the_name_in_their_script_and_the_other_spellings_with_their_lang(client, db):
+    from cases.models import Script
+    from tests.conftest import make_variant
+
+    person = make_person(name="Abdullokhi Shamsiddin", slug="abdullokhi")
+    make_case(person=person, slug="abdullokhi-case")
+    make_variant(person, "Абдуллохи Шамсиддин", script=Script.CYRILLIC, transliteration=True)
+    make_variant(person, "Абдуллоҳи Шамсиддин", script=Script.TAJIK_CYRILLIC, transliteration=True)
+    make_variant(person, "Abdullohi Shamsiddin", script=Script.LATIN)
+
+    russian = client.get("/ru/cases/abdullokhi-case/").content.decode()
+    assert '<h1 lang="ru">Абдуллохи Шамсиддин</h1>' in russian
+    assert '<span class="variant" lang="en">Abdullokhi Shamsiddin</span>' in russian
+    assert '<span class="variant" lang="tg">Абдуллоҳи Шамсиддин</span> <span class="note">(наша транслитерация)</span>' in russian
+    tajik = client.get("/tg/people/abdullokhi/").content.decode()
+    assert '<h1 lang="tg">Абдуллоҳи Шамсиддин</h1>' in tajik
+    english = client.get("/cases/abdullokhi-case/").content.decode()
+    assert '<h1 lang="en">Abdullokhi Shamsiddin</h1>' in english
+    assert '<span class="variant" lang="ru">Абдуллохи Шамсиддин</span>' in english
+
+    listed = client.get("/tg/cases/").content.decode()
+    assert '<a lang="tg" class="case-name" href="/tg/cases/abdullokhi-case/">Абдуллоҳи Шамсиддин</a>' in listed
+    assert '<a lang="en" class="case-name" href="/cases/abdullokhi-case/">Abdullokhi Shamsiddin</a>' in client.get("/cases/").content.decode()
+
+
+def test_a_name_in_the_readers_script_that_is_not_public_stays_hidden(client, db):
+    from cases.models import Script, Visibility
+    from tests.conftest import make_variant
+
+    person = make_person(name="Farrukh", slug="farrukh")
+    make_case(person=person, slug="farrukh-case")
+    make_variant(person, "Фаррух", script=Script.CYRILLIC, visibility=Visibility.INTERNAL)
+    for path in ("/ru/cases/farrukh-case/", "/ru/cases/", "/ru/people/farrukh/"):
+        assert "Фаррух" not in client.get(path).content.decode(), path
