@@ -10,6 +10,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries import countries
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
+from modeltranslation.utils import get_translation_fields
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import admin_import, dates, restore
@@ -84,6 +86,9 @@ class RecordAdminMixin:
         return [*fieldsets, (None, {"fields": ["loaded_version"]})]
 
 
+# Admins of records with per-language texts add modeltranslation's
+# TranslationAdmin after RecordAdmin, so that the publishing rights above
+# still decide which fields are read-only.
 class RecordAdmin(RecordAdminMixin, SimpleHistoryAdmin):
     actions = ["publish", "unpublish"]
     change_list_template = "admin/cases/record_change_list.html"
@@ -172,10 +177,10 @@ class PersonAdmin(RecordAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(RecordAdmin):
+class OrganizationAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["name", "abbreviation", "kind", "country", "city", "visibility"]
     list_filter = ["kind", "visibility", country_filter("country", _("country"))]
-    search_fields = ["name", "abbreviation", "city"]
+    search_fields = [*get_translation_fields("name"), "abbreviation", "city"]
     fieldsets = [
         (None, {"fields": ["name", "abbreviation", "kind", "visibility"]}),
         (_("Where"), {"fields": ["country", "city"]}),
@@ -237,7 +242,7 @@ class EventInlineFormSet(BaseInlineFormSet):
                     break
 
 
-class EventInline(RecordAdminMixin, admin.StackedInline):
+class EventInline(RecordAdminMixin, TranslationStackedInline):
     model = Event
     formset = EventInlineFormSet
     extra = 0
@@ -254,7 +259,7 @@ class EventInline(RecordAdminMixin, admin.StackedInline):
 
 
 @admin.register(Case)
-class CaseAdmin(RecordAdmin):
+class CaseAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["person", "title", "current_status", "status_since_words", "last_verified", "visibility", "updated"]
     list_filter = [
         "current_status",
@@ -264,7 +269,8 @@ class CaseAdmin(RecordAdmin):
         "events__kind",
     ]
     list_select_related = ["person"]
-    search_fields = ["person__name", "person__name_variants__name", "title"]
+    # Every language's title, whichever language the editor's admin is in.
+    search_fields = ["person__name", "person__name_variants__name", *get_translation_fields("title")]
     autocomplete_fields = ["person"]
     readonly_fields = ["current_status", "status_since_words", "status_history_table"]
     inlines = [EventInline, CitationInline]
@@ -321,7 +327,7 @@ class CaseAdmin(RecordAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(RecordAdmin):
+class EventAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["case", "kind", "date", "sets_status", "country", "visibility"]
     list_filter = [
         "kind",
@@ -331,7 +337,7 @@ class EventAdmin(RecordAdmin):
         country_filter("sending_country", _("sending country")),
     ]
     list_select_related = ["case__person"]
-    search_fields = ["case__person__name", "case__title", "description", "place"]
+    search_fields = ["case__person__name", "case__title_en", *get_translation_fields("description"), "place"]
     autocomplete_fields = ["case", "authority"]
     inlines = [CitationInline]
     fieldsets = [
@@ -390,10 +396,10 @@ class CitationAdmin(RecordAdmin):
 
 
 @admin.register(StatisticClaim)
-class StatisticClaimAdmin(RecordAdmin):
+class StatisticClaimAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["statement", "quantifier", "count", "country", "visibility"]
     list_filter = ["visibility", country_filter("country", _("country")), "quantifier"]
-    search_fields = ["statement", "subject"]
+    search_fields = [*get_translation_fields("statement"), "subject"]
     fields = ["statement", "subject", "quantifier", "count", "country", "date", "visibility", "internal_notes"]
     inlines = [CitationInline]
 

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from . import dates, signals
+from .languages import original_language
 from .models import (
     Case,
     unique_slug,
@@ -397,7 +398,7 @@ def run_import(open_file, mapping=None, dry_run=False, progress=None, user=None)
         checked.seek(0)
         writer = Writer(report, user)
         try:
-            with transaction.atomic(), signals.deferred_status_refresh():
+            with transaction.atomic(), signals.deferred_status_refresh(), original_language():
                 for row in _load_all(checked):
                     writer.write(row)
                     if progress:

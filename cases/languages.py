@@ -11,16 +11,30 @@ are); nothing else is stored.
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpResponseRedirect
+from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.urls import reverse, translate_url
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
-from django.utils.translation import get_language, get_language_from_request, get_language_info
+from django.utils.translation import get_language, get_language_from_path, get_language_from_request, get_language_info
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
 # The query parameter the language switch adds to its links.
 CHOICE_PARAMETER = "lang"
+
+# The data has one address, the root's, whatever the language of the page
+# that links it: exports and the API give the original texts and import back.
+DATA_PATHS = ("api/", "export/", "sitemap.xml", "robots.txt")
+
+
+def original_language():
+    """Work in the language editors' original texts are kept in (English).
+
+    Per-language texts (cases/translation.py) are read and written in the
+    active language; the importer and the data exports must see the originals,
+    whichever language the editor's admin or the reader's page is in.
+    """
+    return translation.override(settings.MODELTRANSLATION_DEFAULT_LANGUAGE)
 
 
 def supported(code):
@@ -51,6 +65,12 @@ class FirstVisitLanguageMiddleware:
             translation.activate(get_language_from_request(request))
             request.LANGUAGE_CODE = translation.get_language()
             return self.get_response(request)
+        language = get_language_from_path(request.path_info)
+        if language and language != settings.LANGUAGE_CODE:
+            rest = request.path_info[len(language) + 2 :]
+            if rest.startswith(DATA_PATHS):
+                query = request.META.get("QUERY_STRING", "")
+                return HttpResponsePermanentRedirect(f"/{rest}" + (f"?{query}" if query else ""))
         if request.method in ("GET", "HEAD"):
             chosen = request.GET.get(CHOICE_PARAMETER)
             if chosen is not None:

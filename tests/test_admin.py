@@ -97,7 +97,7 @@ def test_release_before_arrest_typed_on_one_case_page_saves_nothing(admin_client
     case = make_case()
     data = {
         "person": case.person.pk,
-        "title": "Changed title",
+        "title_en": "Changed title",
         "slug": case.slug,
         "visibility": Visibility.PUBLIC,
         "events-TOTAL_FORMS": 2,

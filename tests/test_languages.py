@@ -1,5 +1,6 @@
 """The site in English, Russian and Tajik: addresses, the switch, the first visit."""
 
+import io
 import re
 import xml.etree.ElementTree as ET
 
@@ -99,6 +100,9 @@ def test_the_data_keeps_one_address_for_every_language(client, db):
     assert 'href="/export/cases.csv"' in page and 'href="/api/docs/"' in page
     assert 'href="/ru/feed/"' in page, "the feed's titles are for people: it speaks the page's language"
     assert client.get("/api/cases/").status_code == 200
+    for path in ("/api/cases/?page=2", "/export/cases.csv", "/sitemap.xml"):
+        response = client.get(f"/ru{path}")
+        assert response.status_code == 301 and response["Location"] == path
 
 
 def test_the_sitemap_lists_each_page_with_its_other_languages(client, db):
@@ -170,3 +174,70 @@ def test_a_name_in_the_readers_script_that_is_not_public_stays_hidden(client, db
     make_variant(person, "Фаррух", script=Script.CYRILLIC, visibility=Visibility.INTERNAL)
     for path in ("/ru/cases/farrukh-case/", "/ru/cases/", "/ru/people/farrukh/"):
         assert "Фаррух" not in client.get(path).content.decode(), path
+
+
+def test_a_reader_gets_the_text_in_their_language_or_the_original_marked_as_untranslated(client, db):
+    from tests.conftest import make_event
+
+    case = make_case(
+        person=make_person(name="Farrukh", slug="farrukh"),
+        slug="farrukh-case",
+        title="Deportation from Russia",
+        title_ru="Депортация из России",
+        summary="Deported in 2023.",
+        summary_ru="Депортирован в 2023 году.",
+    )
+    make_event(case, description="Handed over at the airport.")
+
+    russian = client.get("/ru/cases/farrukh-case/").content.decode()
+    assert '<p class="kicker" lang="ru">Депортация из России</p>' in russian
+    assert '<p class="summary" lang="ru">Депортирован в 2023 году. <span class="language-note" lang="ru">(перевод с английского оригинала)</span>' in russian
+    assert '<p lang="en">Handed over at the airport. <span class="language-note" lang="ru">(ещё не переведено: оригинал на английском)</span>' in russian
+
+    tajik = client.get("/tg/cases/farrukh-case/").content.decode()
+    assert '<p class="kicker" lang="en">Deportation from Russia <span class="language-note" lang="tg">(ҳанӯз тарҷума нашудааст: асли англисӣ)</span>' in tajik
+    assert 'lang="ru"' not in tajik.split("<main")[1].split('<nav class="languages"')[0], "no Russian text on a Tajik page"
+
+    english = client.get("/cases/farrukh-case/").content.decode()
+    assert '<p class="kicker" lang="en">Deportation from Russia</p>' in english
+    assert "language-note" not in english
+
+
+def test_exports_and_the_api_give_the_original_texts(client, db):
+    make_case(slug="farrukh-case", title="Deportation from Russia", title_ru="Депортация из России")
+    exported = client.get("/export/cases.json", headers={"Accept-Language": "ru"}).content.decode()
+    assert "Deportation from Russia" in exported and "Депортация" not in exported
+    assert client.get("/api/cases/").json()["results"][0]["title"] == "Deportation from Russia"
+
+
+def test_the_importer_writes_the_original_texts_whatever_the_editors_language(db):
+    from django.utils import translation
+
+    from cases.importing import open_rows, run_import
+    from cases.models import Case
+
+    spreadsheet = "name,case_title,event_type,event_date\nFarrukh,Deportation from Russia,deportation,2023\n"
+    with translation.override("ru"):
+        report = run_import(lambda: open_rows(io.BytesIO(spreadsheet.encode()), "list.csv"))
+        assert report.ok
+        report = run_import(lambda: open_rows(io.BytesIO(spreadsheet.encode()), "list.csv"))
+    case = Case.objects.get()
+    assert (case.title_en, case.title_ru) == ("Deportation from Russia", None)
+    assert Case.objects.count() == 1, "importing again matches the same case"
+
+
+def test_an_editor_writes_each_language_in_the_admin(admin_client, db):
+    from cases.models import Case
+
+    person = make_person()
+    response = admin_client.get("/admin/cases/case/add/", headers={"Accept-Language": "tg"})
+    page = response.content.decode()
+    assert 'name="title_en"' in page and 'name="title_ru"' in page and 'name="title_tg"' in page
+    assert 'name="excerpt_ru"' not in page, "a source's words are never translated in place"
+    from tests.conftest import admin_form_data
+
+    data = admin_form_data(response)
+    data.update({"person": person.pk, "title_en": "Detention", "title_tg": "Ҳабс"})
+    assert admin_client.post("/admin/cases/case/add/", data, headers={"Accept-Language": "tg"}).status_code == 302
+    case = Case.objects.get()
+    assert (case.title_en, case.title_ru, case.title_tg) == ("Detention", None, "Ҳабс")

@@ -66,6 +66,8 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
+    # Per-language copies of the texts editors write (before the admin, as it asks).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -157,6 +159,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # picks a language with the switch, or else the browser's Accept-Language.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Russian"), ("tg", "Tajik")]
+# Editors write case titles and summaries, event descriptions, claims and
+# organizations in English (the original, kept in the `_en` columns) and may
+# add Russian and Tajik versions; a page in a language that has none shows
+# the English with a note (django-modeltranslation, see cases/translation.py).
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LOCALE_PATHS = [BASE_DIR / "locale"]
