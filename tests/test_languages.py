@@ -241,3 +241,18 @@ def test_an_editor_writes_each_language_in_the_admin(admin_client, db):
     assert admin_client.post("/admin/cases/case/add/", data, headers={"Accept-Language": "tg"}).status_code == 302
     case = Case.objects.get()
     assert (case.title_en, case.title_ru, case.title_tg) == ("Detention", None, "Ҳабс")
+
+
+def test_the_seed_reads_in_russian_and_tajik_with_its_translations_marked(client, seeded):
+    from cases.models import NameVariant, Script
+
+    russian = client.get("/ru/cases/abdullokhi-shamsiddin/").content.decode()
+    assert '<h1 lang="ru">Абдуллохи Шамсиддин</h1>' in russian
+    assert '<p class="kicker" lang="ru">Депортация из Германии и содержание в изоляции (инкоммуникадо) в КГБ</p>' in russian
+    assert "(перевод с английского оригинала)" in russian
+    tajik = client.get("/tg/cases/hizbullo-shovalizoda/").content.decode()
+    assert '<h1 lang="tg">Ҳизбулло Шовализода</h1>' in tajik
+    assert "Депортатсия аз Австрия" in tajik and "(тарҷума аз асли англисӣ)" in tajik
+    cyrillic = NameVariant.objects.filter(script__in=[Script.CYRILLIC, Script.TAJIK_CYRILLIC])
+    assert cyrillic.count() >= 7
+    assert not cyrillic.filter(transliteration=False).exists(), "the sources write these names in Latin letters only"
