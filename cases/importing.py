@@ -51,6 +51,7 @@ from .models import (
     SourceKind,
     Status,
     Visibility,
+    order_problems,
 )
 
 # The fields a column can fill, with what an editor needs to know to fill it.
@@ -310,7 +311,7 @@ def check_row(number, values, report):
 
 
 # The columns Event.clean() has rules about beyond the date (checked above).
-RULED_COLUMNS = ("sentence_kind", "sentence_years", "sentence_months", "sending_country")
+RULED_COLUMNS = ("sentence_kind", "sentence_years", "sentence_months", "sending_country", "status")
 
 
 def _has_event_rules(values):
@@ -325,12 +326,13 @@ def _check_event_rules(values, problem):
         sentence_kind=values.get("sentence_kind", ""),
         sentence_years=int(values["sentence_years"]) if values.get("sentence_years") else None,
         sentence_months=int(values["sentence_months"]) if values.get("sentence_months") else None,
+        sets_status=values.get("status", ""),
     )
     try:
         event.clean()
     except ValidationError as error:
         for name, messages in error.message_dict.items():
-            column = {"kind": "event_type", "date": "event_date", "sentence_kind": "sentence_kind"}.get(name, name)
+            column = {"kind": "event_type", "date": "event_date", "sets_status": "status"}.get(name, name)
             for message in messages:
                 problem(column, message)
 
@@ -404,14 +406,15 @@ def run_import(open_file, mapping=None, dry_run=False, progress=None, user=None)
                     if progress:
                         progress("writing", report.rows)
                 writer.flush()
-                if dry_run:
+                writer.check_event_order()
+                if dry_run or not report.ok:
                     raise _RollBack
         except _RollBack:
             pass
         except IntegrityError as error:
             report.add_problem(0, "", _("The database refused the import, nothing was written: %(error)s") % {"error": error})
             return report
-    report.written = not dry_run
+    report.written = not dry_run and report.ok
     return report
 
 
@@ -478,6 +481,8 @@ class Writer:
         self.report = report
         self.user = user
         self.pending = []
+        # Case id -> {(kind, date): row number}, to name the row of an event whose order cannot be.
+        self.event_rows = {}
         # Only primary keys are remembered between batches, so memory stays flat on big files.
         self.sources = {}  # url -> source id
         self.labels = {}
@@ -490,6 +495,18 @@ class Writer:
             Person: set(Person.objects.values_list("slug", flat=True)),
             Case: set(Case.objects.values_list("slug", flat=True)),
         }
+
+    def check_event_order(self):
+        """Check the order of the events of every case the file touched, as the file leaves them (`order_problems`)."""
+        case_ids = sorted(self.event_rows)
+        for start in range(0, len(case_ids), BATCH_SIZE):
+            by_case = {}
+            for event in Event.objects.filter(case_id__in=case_ids[start : start + BATCH_SIZE]):
+                by_case.setdefault(event.case_id, []).append(event)
+            for case_id, events in by_case.items():
+                for event, message in order_problems(events):
+                    number = self.event_rows[case_id].get((event.kind, event.date), 0)
+                    self.report.add_problem(number, "event_date", message)
 
     def write(self, row):
         self.pending.append(row)
@@ -660,6 +677,7 @@ class Writer:
             else:
                 row.changes[self._update(event, fields)] += 1
             row.event = event
+            self.event_rows.setdefault(row.case.pk, {})[(event.kind, event.date)] = row.number
         self._create(Event, new)
 
     def _organization(self, name):

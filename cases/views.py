@@ -117,7 +117,7 @@ def case_detail(request, slug):
             "case": case,
             "person": person,
             "events": events,
-            "timeline": timeline.build(events),
+            "timeline": timeline.build(events, attested_lower=case.attested_lower, attested=case.attested_until),
             "shown_name": shown_name,
             "other_names": other_names,
             "affiliations": Affiliation.objects.public().filter(person=person).select_related("organization"),

@@ -256,3 +256,27 @@ def test_the_seed_reads_in_russian_and_tajik_with_its_translations_marked(client
     cyrillic = NameVariant.objects.filter(script__in=[Script.CYRILLIC, Script.TAJIK_CYRILLIC])
     assert cyrillic.count() >= 7
     assert not cyrillic.filter(transliteration=False).exists(), "the sources write these names in Latin letters only"
+
+
+def test_dates_are_said_in_the_readers_language_with_its_grammar():
+    from cases import dates
+
+    said = {
+        ("ru", "2023-01-18"): "18 января 2023",
+        ("ru", "2023-01-18/2023-03-21"): "между 18 января и 21 марта 2023 года",
+        ("ru", "../2023-03"): "до конца марта 2023",
+        ("ru", "2023-03"): "март 2023",
+        ("ru", "2023~"): "около 2023 года",
+        ("ru", "2022-12-18/2023-03-21"): "между 18 декабря 2022 и 21 марта 2023 года",
+        ("tg", "2023-01-18"): "18 январи 2023",
+        ("tg", "../2023"): "то охири соли 2023",
+        ("tg", "2023-01-18/2023-03-21"): "байни 18 январ ва 21 марти 2023",
+        ("en", "2023-01-18/2023-03-21"): "between 18 January and 21 March 2023",
+    }
+    assert {key: dates.humanize(key[1], language=key[0]) for key in said} == said
+
+
+def test_the_seeded_case_page_says_its_dates_in_russian(client, seeded):
+    page = client.get("/ru/cases/abdullokhi-shamsiddin/").content.decode()
+    assert "между 18 января и 21 марта 2023 года" in page
+    assert "18 Январь" not in page, "a day takes the genitive month"

@@ -85,10 +85,15 @@ def test_the_compiled_catalog_is_up_to_date(code):
     assert compiled.exists(), "run `make install` to compile the translations"
     with open(compiled, "rb") as handle:
         installed = gettext.GNUTranslations(handle)
+    def installed_translation(message):
+        if message.context:
+            return installed.pgettext(message.context, message.id)
+        return installed.gettext(message.id)
+
     stale = [
         message.id
         for message in catalog(code)
-        if message.id and isinstance(message.id, str) and installed.gettext(message.id) != message.string
+        if message.id and isinstance(message.id, str) and installed_translation(message) != message.string
     ]
     assert not stale, f"{compiled} is older than its .po file: run `make install`. First stale: {stale[:3]}"
 

@@ -4,6 +4,8 @@ from django import template
 from django.conf import settings
 from django.utils.translation import get_language
 
+from cases import dates
+
 register = template.Library()
 
 
@@ -37,3 +39,12 @@ def written(record, field):
         return Written(own, language, translated=True)
     original = getattr(record, field)
     return Written(original, original_language, untranslated=bool(original))
+
+
+@register.filter
+def day_in_words(value):
+    """A date (or the day of a datetime) in words in the page's language: "18 января 2023"."""
+    if not value:
+        return ""
+    day = value.date() if hasattr(value, "date") else value
+    return dates.describe_range(day, day)

@@ -27,7 +27,7 @@ def copy_english_to_originals(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0007_i15_name_transliteration'),
+        ('cases', '0008_i15_name_transliteration'),
     ]
 
     operations = [

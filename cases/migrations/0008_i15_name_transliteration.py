@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0006_citation_excerpt_optional'),
+        ('cases', '0007_i10_attested_hostage'),
     ]
 
     operations = [
