@@ -114,10 +114,10 @@ class RecordAdmin(RecordAdminMixin, SimpleHistoryAdmin):
         )
 
 
-class CitationInline(RecordAdminMixin, admin.StackedInline):
+class CitationInline(RecordAdminMixin, TranslationStackedInline):
     model = Citation
     extra = 0
-    fields = [("source", "confidence", "visibility"), "excerpt", "locator"]
+    fields = [("source", "confidence", "visibility"), "excerpt", "excerpt_translation", "locator"]
     autocomplete_fields = ["source"]
     verbose_name = _("citation")
     verbose_name_plural = _("citations: which source says so")
@@ -400,14 +400,14 @@ class SourceAdmin(RecordAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(RecordAdmin):
+class CitationAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["source", "short_excerpt", "confidence", "locator", "visibility"]
     list_filter = ["confidence", "visibility", "source"]
     list_select_related = ["source"]
     search_fields = ["excerpt", "source__title"]
     autocomplete_fields = ["source", "event", "case", "person", "organization", "affiliation", "relationship", "claim"]
     fieldsets = [
-        (None, {"fields": ["source", "excerpt", "locator", "confidence", "visibility"]}),
+        (None, {"fields": ["source", "excerpt", "excerpt_translation", "locator", "confidence", "visibility"]}),
         (
             _("The one fact it supports"),
             {"fields": ["event", "case", "person", "organization", "affiliation", "relationship", "claim"]},

@@ -1298,6 +1298,11 @@ class Citation(Publishable):
         ),
     )
     locator = models.CharField(_("where in the source"), max_length=100, blank=True, help_text=_("Paragraph, page or time, e.g. “para. 5”, “p. 3”."))
+    excerpt_translation = models.TextField(
+        _("translation of the excerpt"),
+        blank=True,
+        help_text=_("Optional, one per language: shown under the source's own words, marked as a translation. The excerpt itself is never changed."),
+    )
     confidence = models.CharField(
         _("confidence"),
         max_length=20,

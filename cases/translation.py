@@ -4,13 +4,14 @@ Each field below gets `_en`, `_ru` and `_tg` columns. English is the
 original: exports, the API and the importer read and write it, at the
 site's root addresses. A reader in Russian or Tajik sees their language's
 version, or the English one marked as not yet translated. Excerpts are not
-here: a source's words are never translated in place (see Citation).
+here: a source's words are never translated in place; an editor's
+translation of them is a field of its own, shown as a translation.
 """
 
 from django.utils.module_loading import import_string
 from modeltranslation.translator import TranslationOptions, register, translator
 
-from .models import Case, Event, Organization, StatisticClaim
+from .models import Case, Citation, Event, Organization, StatisticClaim
 
 
 @register(Case)
@@ -26,6 +27,12 @@ class EventTranslation(TranslationOptions):
 @register(StatisticClaim)
 class StatisticClaimTranslation(TranslationOptions):
     fields = ("statement",)
+
+
+@register(Citation)
+class CitationTranslation(TranslationOptions):
+    # The excerpt stays as the source wrote it; an editor may add its translation into each language.
+    fields = ("excerpt_translation",)
 
 
 @register(Organization)
@@ -51,5 +58,5 @@ def keep_translations_in_history(model):
             history_model.add_to_class(field.name, import_string(path)(*args, **kwargs))
 
 
-for _model in (Case, Event, Organization, StatisticClaim):
+for _model in (Case, Citation, Event, Organization, StatisticClaim):
     keep_translations_in_history(_model)

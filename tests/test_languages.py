@@ -280,3 +280,25 @@ def test_the_seeded_case_page_says_its_dates_in_russian(client, seeded):
     page = client.get("/ru/cases/abdullokhi-shamsiddin/").content.decode()
     assert "между 18 января и 21 марта 2023 года" in page
     assert "18 Январь" not in page, "a day takes the genitive month"
+
+
+def test_an_excerpt_stays_in_the_sources_words_and_its_translation_is_marked(client, db):
+    from tests.conftest import make_citation, make_event, make_source
+
+    case = make_case(slug="farrukh-case")
+    event = make_event(case)
+    make_citation(
+        event=event,
+        source=make_source(language="ru"),
+        excerpt="Задержан в аэропорту.",
+        excerpt_translation_en="Detained at the airport.",
+        excerpt_translation_tg="Дар фурудгоҳ боздошт шуд.",
+    )
+    english = client.get("/cases/farrukh-case/").content.decode()
+    assert '<blockquote lang="ru">Задержан в аэропорту.</blockquote>' in english
+    assert 'Our translation of these words: <span lang="en">Detained at the airport.</span>' in english
+    russian = client.get("/ru/cases/farrukh-case/").content.decode()
+    assert '<blockquote lang="ru">Задержан в аэропорту.</blockquote>' in russian
+    assert "Detained at the airport." not in russian and "excerpt-translation" not in russian
+    tajik = client.get("/tg/cases/farrukh-case/").content.decode()
+    assert '<span lang="tg">Дар фурудгоҳ боздошт шуд.</span>' in tajik

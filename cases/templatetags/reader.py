@@ -48,3 +48,10 @@ def day_in_words(value):
         return ""
     day = value.date() if hasattr(value, "date") else value
     return dates.describe_range(day, day)
+
+
+@register.filter
+def excerpt_translation(citation):
+    """An editor's translation of the excerpt into the page's language, or None: never another language's."""
+    text = getattr(citation, f"excerpt_translation_{get_language()}", None)
+    return Written(text, get_language(), translated=True) if text else None
