@@ -8,9 +8,10 @@ import django_filters
 from django import forms
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import get_language, gettext_lazy as _
 from django_countries import countries
 
+from . import caching
 from .models import (
     Affiliation,
     Case,
@@ -25,8 +26,17 @@ from .models import (
 
 
 def countries_in_use():
-    """Countries where a public event happened or a deportation started, by name."""
-    events = Event.objects.public()
+    """Countries where a public event happened or a deportation started, by name.
+
+    Reading them means reading every public event, so they are kept in the
+    cache until anything public changes.
+    """
+    return caching.cached("countries-in-use", _public_event_countries, get_language())
+
+
+def _public_event_countries():
+    # order_by(): the model's ordering would otherwise join the DISTINCT.
+    events = Event.objects.public().order_by()
     codes = set(events.exclude(country="").values_list("country", flat=True).distinct())
     codes |= set(events.exclude(sending_country="").values_list("sending_country", flat=True).distinct())
     return sorted(((code, countries.name(code)) for code in codes), key=lambda pair: pair[1])
@@ -57,6 +67,8 @@ class CaseFilter(django_filters.FilterSet):
         lookup_expr="exact",
         choices=Status.choices,
         widget=forms.CheckboxSelectMultiple,
+        # One status per case: no row can repeat, so no DISTINCT over every column.
+        distinct=False,
     )
     country = django_filters.ChoiceFilter(
         label=_("Country"),
@@ -93,7 +105,7 @@ class CaseFilter(django_filters.FilterSet):
     sort = django_filters.OrderingFilter(
         label=_("Sort by"),
         fields=(
-            ("person__name", "name"),
+            ("sort_name", "name"),
             ("status_since_lower", "status_date"),
             ("updated", "updated"),
         ),

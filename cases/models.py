@@ -87,6 +87,34 @@ class PublishableQuerySet(models.QuerySet):
         """Publish or unpublish every record in the queryset; returns how many changed."""
         return self.exclude(visibility=visibility).update(visibility=visibility, updated=timezone.now())
 
+    # Bulk writes send no signals: they move the public version themselves
+    # when they may change what a reader sees (see cases/caching.py).
+
+    def update(self, **kwargs):
+        from . import caching
+
+        touches_public = "visibility" in kwargs or self.filter(visibility=Visibility.PUBLIC).exists()
+        changed = super().update(**kwargs)
+        if changed and touches_public:
+            caching.public_changed(self.db)
+        return changed
+
+    def bulk_create(self, objs, *args, **kwargs):
+        from . import caching
+
+        objs = super().bulk_create(objs, *args, **kwargs)
+        if any(obj.visibility == Visibility.PUBLIC for obj in objs):
+            caching.public_changed(self.db)
+        return objs
+
+    def bulk_update(self, objs, *args, **kwargs):
+        from . import caching
+
+        changed = super().bulk_update(objs, *args, **kwargs)
+        if any(obj.visibility == Visibility.PUBLIC for obj in objs):
+            caching.public_changed(self.db)
+        return changed
+
 
 class Publishable(models.Model):
     visibility = models.CharField(
@@ -94,7 +122,8 @@ class Publishable(models.Model):
         max_length=10,
         choices=Visibility.choices,
         default=Visibility.INTERNAL,
-        db_index=True,
+        # No index of its own: nine rows in ten are public, and SQLite would
+        # pick it over a selective one (an event's case).
         help_text=_("Internal records are seen only by editors. Publish only what is safe for everyone to read."),
     )
     internal_notes = models.TextField(
@@ -111,9 +140,20 @@ class Publishable(models.Model):
     class Meta:
         abstract = True
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Remember whether it was public as loaded: unpublishing changes what readers see too.
+        instance._loaded_visibility = instance.__dict__.get("visibility")
+        return instance
+
     @property
     def is_public(self):
         return self.visibility == Visibility.PUBLIC
+
+    @property
+    def was_or_is_public(self):
+        return Visibility.PUBLIC in (self.visibility, getattr(self, "_loaded_visibility", None))
 
     def save(self, *args, **kwargs):
         self.updated = timezone.now()
@@ -467,7 +507,7 @@ class CaseQuerySet(PublishableQuerySet):
         changed, last_pk = 0, 0
         while True:
             chunk = list(
-                self.filter(pk__gt=last_pk).order_by("pk").only(*STATUS_FIELDS[:-1], "status_event")[:chunk_size]
+                self.filter(pk__gt=last_pk).order_by("pk").only("visibility", *STATUS_FIELDS[:-1], "status_event")[:chunk_size]
             )
             if not chunk:
                 return changed
@@ -485,6 +525,10 @@ class CaseQuerySet(PublishableQuerySet):
                     case.updated = now
                     stale.append(case)
             _write_statuses(self.db, stale)
+            if any(case.visibility == Visibility.PUBLIC for case in stale):
+                from . import caching
+
+                caching.public_changed(self.db)
             changed += len(stale)
 
     def with_status(self, *statuses):
@@ -530,17 +574,19 @@ class Case(Publishable):
         help_text=_("Part of the public address. Leave empty to make one from the person's name."),
     )
     summary = models.TextField(_("summary"), blank=True)
+    # The person's name, copied so that the list sorts by it through an index
+    # of this table (filled in whenever the case or the person is saved).
+    sort_name = models.CharField(max_length=200, editable=False, default="")
     current_status = models.CharField(
         _("current status"),
         max_length=20,
         choices=Status.choices,
         default=Status.UNKNOWN,
         editable=False,
-        db_index=True,
         help_text=_("Set by the latest public event that changes the status."),
     )
     status_since = models.CharField(_("status since"), max_length=100, blank=True, editable=False)
-    status_since_lower = models.DateField(null=True, editable=False, db_index=True)
+    status_since_lower = models.DateField(null=True, editable=False)
     status_since_upper = models.DateField(null=True, editable=False)
     status_event = models.ForeignKey(
         "Event", on_delete=models.SET_NULL, null=True, editable=False, related_name="+"
@@ -555,11 +601,23 @@ class Case(Publishable):
     objects = CaseQuerySet.as_manager()
 
     class Meta:
-        ordering = ["person__name", "pk"]
+        ordering = ["sort_name", "pk"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         # One permission for every kind of record: publishing is a decision, not an edit.
         permissions = [("publish", _("Can publish and unpublish records"))]
+        # The public list's orders and its status filter, over public cases
+        # only; the trailing id keeps ties in a fixed order.
+        indexes = [
+            models.Index(fields=["sort_name", "id"], condition=Q(visibility="public"), name="case_public_by_name"),
+            models.Index(
+                fields=["current_status", "sort_name", "id"], condition=Q(visibility="public"), name="case_public_status_name"
+            ),
+            models.Index(fields=["updated", "id"], condition=Q(visibility="public"), name="case_public_by_updated"),
+            models.Index(
+                fields=["status_since_lower", "id"], condition=Q(visibility="public"), name="case_public_by_status_date"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.person}: {self.title}"
@@ -568,6 +626,7 @@ class Case(Publishable):
         return reverse("cases:detail", args=[self.slug])
 
     def fill_derived_fields(self):
+        self.sort_name = self.person.name if self.person_id else ""
         if not self.slug:
             self.slug = unique_slug(Case, self.person.name if self.person_id else self.title, self.pk)
         # A case held in memory may be older than its events: never save a stale status.
@@ -1142,3 +1201,19 @@ class ImportMapping(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PublicVersion(models.Model):
+    """One row: a number that changes whenever anything a reader can see may have changed.
+
+    Public pages carry it in their ETag and Last-Modified headers (cases/caching.py).
+    """
+
+    number = models.BigIntegerField(default=0)
+    changed = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("public version")
+
+    def __str__(self):
+        return f"{self.number} ({self.changed:%Y-%m-%d %H:%M:%S})"

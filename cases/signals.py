@@ -3,7 +3,7 @@
 import threading
 from contextlib import contextmanager
 
-from .models import Case, Publishable
+from .models import Case, Person, Publishable
 
 _deferred = threading.local()
 
@@ -40,3 +40,9 @@ def event_saved(sender, instance, raw=False, **kwargs):
 
 def event_deleted(sender, instance, **kwargs):
     _refresh_cases(instance.case_id)
+
+
+def person_saved(sender, instance, raw=False, **kwargs):
+    # The list sorts cases by a copy of their person's name.
+    if isinstance(instance, Person):
+        Case.objects.filter(person_id=instance.pk).exclude(sort_name=instance.name).update(sort_name=instance.name)

@@ -144,3 +144,11 @@ def chromium():
             browser.close()
     finally:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture(autouse=True)
+def empty_page_cache():
+    """Each test starts with an empty cache: its database is new, the cache would not be."""
+    from django.core.cache import cache
+
+    cache.clear()
