@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
@@ -72,6 +73,13 @@ def record_deleted(sender, instance, **kwargs):
         public_changed(kwargs.get("using") or DEFAULT_DB_ALIAS)
 
 
+def page_key(request, version):
+    # The Accept header too: the API answers browsers with HTML, programs with JSON.
+    parts = (request.get_full_path(), get_language(), request.headers.get("Accept", ""), request.get_host())
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()
+    return f"page:{version[0]}.{version[1].timestamp():.6f}:{digest}"
+
+
 class PublicCacheMiddleware:
     """ETag, Last-Modified and Cache-Control on public pages; 304 when the reader's copy is current."""
 
@@ -92,7 +100,7 @@ class PublicCacheMiddleware:
             last_modified = version[1].timestamp()
             response = get_conditional_response(request, etag=etag, last_modified=last_modified)
             if response is None:
-                response = self.get_response(request)
+                response = self.rendered(request, version)
                 if response.status_code != 200 or response.has_header("Cache-Control") or response.cookies:
                     return response
             response["ETag"] = etag
@@ -103,3 +111,27 @@ class PublicCacheMiddleware:
             return response
         finally:
             _request_version.reset(token)
+
+    def rendered(self, request, version):
+        """The view's response, or the same page rendered earlier under the same public version."""
+        if not settings.PUBLIC_PAGE_CACHE:
+            return self.get_response(request)
+        key = page_key(request, version)
+        stored = cache.get(key)
+        if stored is not None:
+            status, headers, content = stored
+            response = HttpResponse(content, status=status)
+            for name, value in headers:
+                response[name] = value
+            return response
+        response = self.get_response(request)
+        cacheable = (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and not response.has_header("Cache-Control")
+            and len(response.content) <= settings.PUBLIC_PAGE_CACHE_MAX_BYTES
+        )
+        if cacheable:
+            cache.set(key, (response.status_code, list(response.items()), response.content), settings.PUBLIC_CACHE_SECONDS)
+        return response

@@ -73,6 +73,11 @@ def make_citation(**kwargs):
     return Citation.objects.create(**kwargs)
 
 
+def body(response):
+    """The whole body of a response, streamed (exports) or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
 @pytest.fixture
 def seeded(db):
     from django.core.management import call_command

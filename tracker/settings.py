@@ -212,6 +212,11 @@ CACHES = {"default": _default_cache}
 # page without asking again (0: it revalidates every time, with a cheap 304).
 PUBLIC_CACHE_SECONDS = envint("PUBLIC_CACHE_SECONDS", 24 * 60 * 60)
 PUBLIC_PAGE_MAX_AGE = envint("PUBLIC_PAGE_MAX_AGE", 0)
+# Public pages as rendered for anonymous readers, kept in the same cache under
+# the public version: a page is rendered again as soon as anything public
+# changes, so an unpublished record is never served from it.
+PUBLIC_PAGE_CACHE = envbool("PUBLIC_PAGE_CACHE", True)
+PUBLIC_PAGE_CACHE_MAX_BYTES = envint("PUBLIC_PAGE_CACHE_MAX_BYTES", 512 * 1024)
 
 # A case whose status nobody has confirmed for this many days is shown as
 # possibly out of date.
