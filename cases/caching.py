@@ -97,7 +97,7 @@ class PublicCacheMiddleware:
         token = _request_version.set(version)
         try:
             etag = f'"{version[0]}-{get_language() or ""}"'
-            last_modified = version[1].timestamp()
+            last_modified = int(version[1].timestamp())  # HTTP dates are in whole seconds
             response = get_conditional_response(request, etag=etag, last_modified=last_modified)
             if response is None:
                 response = self.rendered(request, version)
