@@ -353,7 +353,12 @@ class CaseViewSet(PublicViewSet):
     filterset_class = CaseFilter
 
     def get_queryset(self):
-        return with_public_related(Case.objects.public().for_list().order_by("sort_name", "pk"))
+        cases = Case.objects.public().for_list().order_by("sort_name", "pk")
+        if self.action == "retrieve":
+            return with_public_related(cases)
+        # A list row shows the other spellings only: no events or citations to read.
+        variants = Prefetch("person__name_variants", queryset=NameVariant.objects.public(), to_attr="public_variants")
+        return cases.prefetch_related(variants)
 
     def get_serializer_class(self):
         return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer

@@ -37,6 +37,16 @@ def countries_in_use():
     return caching.cached("countries-in-use", _public_event_countries, get_language())
 
 
+def organizations_in_use():
+    """Public organizations by name, as (web address, name): the list's choices, cached like the countries."""
+    return caching.cached("organizations", _public_organizations)
+
+
+def _public_organizations():
+    organizations = Organization.objects.public().only("slug", "name", "abbreviation")
+    return [(organization.slug, str(organization)) for organization in organizations]
+
+
 def _public_event_countries():
     # order_by(): the model's ordering would otherwise join the DISTINCT.
     events = Event.objects.public().order_by()
@@ -116,10 +126,9 @@ class CaseFilter(django_filters.FilterSet):
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
         help_text=_("Events with uncertain dates count when they may have happened in the range."),
     )
-    organization = django_filters.ModelChoiceFilter(
+    organization = django_filters.ChoiceFilter(
         label=_("Organization involved"),
-        queryset=Organization.objects.public(),
-        to_field_name="slug",
+        choices=organizations_in_use,
         method="filter_organization",
         empty_label=_("Any organization"),
         widget=QuickSelect,
@@ -179,8 +188,9 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(Exists(events))
 
     def filter_organization(self, queryset, name, value):
-        acted = public_events_of_case().filter(authority=value)
-        affiliated = Affiliation.objects.public().filter(person=OuterRef("person"), organization=value)
+        # `value` is the slug of a public organization: the choices hold no other.
+        acted = public_events_of_case().filter(authority__slug=value)
+        affiliated = Affiliation.objects.public().filter(person=OuterRef("person"), organization__slug=value)
         return queryset.filter(Exists(acted) | Exists(affiliated))
 
     def filter_sentence(self, queryset, name, value):

@@ -148,3 +148,17 @@ def test_the_cache_keys_follow_the_public_version():
     assert number > 0
     caching.public_changed()
     assert caching.current_version()[0] == number + 1
+
+
+def test_organization_choices_list_public_organizations_only_and_follow_publishing(client):
+    from tests.conftest import make_organization
+
+    make_organization(name="Public Court", slug="public-court")
+    secret = make_organization(name="Secret Unit", slug="secret-unit", visibility=Visibility.INTERNAL)
+    page = client.get("/cases/").content.decode()
+    assert 'value="public-court"' in page
+    assert "Secret Unit" not in page and "secret-unit" not in page
+    assert "Select a valid choice" in client.get("/cases/?organization=secret-unit").content.decode()
+    secret.visibility = Visibility.PUBLIC
+    secret.save()
+    assert 'value="secret-unit"' in client.get("/cases/").content.decode()
