@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -12,11 +12,9 @@ from django.utils.translation import ngettext
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import admin_import, dates, restore
+from . import admin_import, admin_merge, dates, restore
 from .forms import LockedModelForm
 from .models import (
-    CUSTODY_ENDS,
-    CUSTODY_STARTS,
     Affiliation,
     Case,
     Citation,
@@ -28,6 +26,7 @@ from .models import (
     Relationship,
     Source,
     StatisticClaim,
+    order_problems,
     Visibility,
     WORDS_NOT_COPIED,
 )
@@ -170,6 +169,9 @@ class PersonAdmin(RecordAdmin):
             results = results | folded
         return results, may_have_duplicates
 
+    def get_urls(self):
+        return [*admin_merge.urls(self.admin_site), *super().get_urls()]
+
 
 @admin.register(Organization)
 class OrganizationAdmin(RecordAdmin):
@@ -217,28 +219,36 @@ class NameVariantAdmin(RecordAdmin):
     fields = ["person", "name", "script", "note", "visibility", "internal_notes"]
 
 
+class EventInlineForm(LockedModelForm):
+    def _post_clean(self):
+        # The formset checks the order of the whole page at once (see below).
+        self.instance.order_checked_elsewhere = True
+        super()._post_clean()
+
+
 class EventInlineFormSet(BaseInlineFormSet):
     def clean(self):
-        """Catch a release dated before an arrest when both are typed on one page."""
+        """Check the order of the case's events as this page would leave them, whichever rows changed."""
         super().clean()
-        rows = []
-        for form in self.forms:
-            data = getattr(form, "cleaned_data", None)
-            if not data or data.get("DELETE") or not data.get("date"):
+        kept = [form for form in self.forms if form.is_valid() and form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        on_page = {form.instance.pk for form in self.forms if form.instance.pk}
+        stored = list(Event.objects.filter(case_id=self.instance.pk).exclude(pk__in=on_page)) if self.instance.pk else []
+        before = list(Event.objects.filter(case_id=self.instance.pk)) if self.instance.pk else []
+        already = {(event.pk, message) for event, message in order_problems(before)}
+        forms_by_event = {id(form.instance): form for form in kept}
+        for event, message in order_problems(stored + [form.instance for form in kept]):
+            if (event.pk, message) in already and event.pk is not None:
                 continue
-            lower, upper = dates.bounds(data["date"])
-            rows.append((form, data.get("kind"), lower, upper))
-        for form, kind, _lower, upper in rows:
-            if kind not in CUSTODY_ENDS or upper is None:
-                continue
-            for _other, other_kind, other_lower, _upper in rows:
-                if other_kind in CUSTODY_STARTS and other_lower and other_lower > upper:
-                    form.add_error("date", _("This release is dated before an arrest, detention or deportation in this case. Check both dates."))
-                    break
+            form = forms_by_event.get(id(event))
+            if form is not None:
+                form.add_error("date", message)
+            else:
+                raise ValidationError(message, code="impossible_order")
 
 
 class EventInline(RecordAdminMixin, admin.StackedInline):
     model = Event
+    form = EventInlineForm
     formset = EventInlineFormSet
     extra = 0
     show_change_link = True
@@ -266,21 +276,31 @@ class CaseAdmin(RecordAdmin):
     list_select_related = ["person"]
     search_fields = ["person__name", "person__name_variants__name", "title"]
     autocomplete_fields = ["person"]
-    readonly_fields = ["current_status", "status_since_words", "status_history_table"]
+    readonly_fields = ["current_status", "status_since_words", "attested_words", "status_history_table"]
     inlines = [EventInline, CitationInline]
     fieldsets = [
         (None, {"fields": ["person", "title", "summary", "visibility"]}),
         (
             _("Status (worked out from the public events below)"),
-            {"fields": ["current_status", "status_since_words", "last_verified", "status_history_table"]},
+            {"fields": ["current_status", "status_since_words", "attested_words", "last_verified", "status_history_table"]},
         ),
         (_("For editors only"), {"fields": ["internal_notes"]}),
         (_("Web address"), {"classes": ["collapse"], "fields": ["slug"]}),
     ]
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        tell_order_used(request, form.instance)
+
     @admin.display(description=_("status since"), ordering="status_since_lower")
     def status_since_words(self, case):
         return case.status_since_display or "—"
+
+    @admin.display(description=_("latest evidence for the status"))
+    def attested_words(self, case):
+        if case.attested_until:
+            return case.attested_display
+        return _("None: the status event cites no dated public source and nobody has verified the status.")
 
     @admin.display(description=_("status history"))
     def status_history_table(self, case):
@@ -320,6 +340,12 @@ class CaseAdmin(RecordAdmin):
         return [deleted, *admin_import.urls(self.admin_site), *super().get_urls()]
 
 
+def tell_order_used(request, case):
+    """Say, after a save, which order overlapping status-setting events were put in and why."""
+    for note in case.overlap_notes():
+        messages.info(request, note)
+
+
 @admin.register(Event)
 class EventAdmin(RecordAdmin):
     list_display = ["case", "kind", "date", "sets_status", "country", "visibility"]
@@ -347,6 +373,10 @@ class EventAdmin(RecordAdmin):
         ),
         (_("For editors only"), {"fields": ["internal_notes"]}),
     ]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        tell_order_used(request, form.instance.case)
 
 
 @admin.register(Source)

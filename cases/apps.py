@@ -24,6 +24,9 @@ class CasesConfig(AppConfig):
         post_save.connect(signals.event_saved, sender="cases.Event", dispatch_uid="cases_event_saved")
         post_save.connect(signals.person_saved, sender="cases.Person", dispatch_uid="cases_person_saved")
         post_delete.connect(signals.event_deleted, sender="cases.Event", dispatch_uid="cases_event_deleted")
+        post_save.connect(signals.citation_changed, sender="cases.Citation", dispatch_uid="cases_citation_saved")
+        post_delete.connect(signals.citation_changed, sender="cases.Citation", dispatch_uid="cases_citation_deleted")
+        post_save.connect(signals.source_saved, sender="cases.Source", dispatch_uid="cases_source_saved")
         # Anything public saved or deleted moves the public version (HTTP caching).
         post_save.connect(caching.record_saved, dispatch_uid="cases_public_saved")
         post_delete.connect(caching.record_deleted, dispatch_uid="cases_public_deleted")

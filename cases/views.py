@@ -124,7 +124,7 @@ def case_detail(request, slug):
             "case": case,
             "person": person,
             "events": events,
-            "timeline": timeline.build(events),
+            "timeline": timeline.build(events, attested_lower=case.attested_lower, attested=case.attested_until),
             "variants": NameVariant.objects.public().filter(person=person),
             "affiliations": Affiliation.objects.public().filter(person=person).select_related("organization"),
             "relatives": related_people(person),
