@@ -281,3 +281,17 @@ def test_an_excerpt_copied_later_fills_the_citation_that_waited_for_it(tmp_path)
     citation = Citation.objects.get(source__url="https://example.org/3")
     assert citation.excerpt == "She was arrested." and citation.words_copied
     assert Citation.objects.count() == 4
+
+
+def test_the_progress_bar_knows_how_many_rows_each_kind_of_file_has(tmp_path):
+    from openpyxl import Workbook
+
+    from cases.spreadsheets import count_rows
+
+    workbook = Workbook()
+    for line in IRAN.strip().split("\n"):
+        workbook.active.append(line.split(","))
+    workbook.save(tmp_path / "iran.xlsx")
+    assert count_rows(tmp_path / "iran.xlsx") == 3
+    assert count_rows(write(tmp_path, IRAN)) == 3
+    assert count_rows(write(tmp_path, json.dumps([{"name": "A"}, {"name": "B"}]), "list.json")) == 2
