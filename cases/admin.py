@@ -10,6 +10,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries import countries
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
+from modeltranslation.utils import get_translation_fields
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import admin_import, admin_merge, dates, restore
@@ -83,6 +85,9 @@ class RecordAdminMixin:
         return [*fieldsets, (None, {"fields": ["loaded_version"]})]
 
 
+# Admins of records with per-language texts add modeltranslation's
+# TranslationAdmin after RecordAdmin, so that the publishing rights above
+# still decide which fields are read-only.
 class RecordAdmin(RecordAdminMixin, SimpleHistoryAdmin):
     actions = ["publish", "unpublish"]
     change_list_template = "admin/cases/record_change_list.html"
@@ -109,10 +114,10 @@ class RecordAdmin(RecordAdminMixin, SimpleHistoryAdmin):
         )
 
 
-class CitationInline(RecordAdminMixin, admin.StackedInline):
+class CitationInline(RecordAdminMixin, TranslationStackedInline):
     model = Citation
     extra = 0
-    fields = [("source", "confidence", "visibility"), "excerpt", "locator"]
+    fields = [("source", "confidence", "visibility"), "excerpt", "excerpt_translation", "locator"]
     autocomplete_fields = ["source"]
     verbose_name = _("citation")
     verbose_name_plural = _("citations: which source says so")
@@ -121,7 +126,7 @@ class CitationInline(RecordAdminMixin, admin.StackedInline):
 class NameVariantInline(RecordAdminMixin, admin.TabularInline):
     model = NameVariant
     extra = 1
-    fields = ["name", "script", "note", "visibility"]
+    fields = ["name", "script", "transliteration", "note", "visibility"]
 
 
 class AffiliationInline(RecordAdminMixin, admin.TabularInline):
@@ -174,10 +179,10 @@ class PersonAdmin(RecordAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(RecordAdmin):
+class OrganizationAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["name", "abbreviation", "kind", "country", "city", "visibility"]
     list_filter = ["kind", "visibility", country_filter("country", _("country"))]
-    search_fields = ["name", "abbreviation", "city"]
+    search_fields = [*get_translation_fields("name"), "abbreviation", "city"]
     fieldsets = [
         (None, {"fields": ["name", "abbreviation", "kind", "visibility"]}),
         (_("Where"), {"fields": ["country", "city"]}),
@@ -216,7 +221,7 @@ class NameVariantAdmin(RecordAdmin):
     list_select_related = ["person"]
     search_fields = ["name", "person__name"]
     autocomplete_fields = ["person"]
-    fields = ["person", "name", "script", "note", "visibility", "internal_notes"]
+    fields = ["person", "name", "script", "transliteration", "note", "visibility", "internal_notes"]
 
 
 class EventInlineForm(LockedModelForm):
@@ -246,7 +251,7 @@ class EventInlineFormSet(BaseInlineFormSet):
                 raise ValidationError(message, code="impossible_order")
 
 
-class EventInline(RecordAdminMixin, admin.StackedInline):
+class EventInline(RecordAdminMixin, TranslationStackedInline):
     model = Event
     form = EventInlineForm
     formset = EventInlineFormSet
@@ -264,7 +269,7 @@ class EventInline(RecordAdminMixin, admin.StackedInline):
 
 
 @admin.register(Case)
-class CaseAdmin(RecordAdmin):
+class CaseAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["person", "title", "current_status", "status_since_words", "last_verified", "visibility", "updated"]
     list_filter = [
         "current_status",
@@ -274,7 +279,8 @@ class CaseAdmin(RecordAdmin):
         "events__kind",
     ]
     list_select_related = ["person"]
-    search_fields = ["person__name", "person__name_variants__name", "title"]
+    # Every language's title, whichever language the editor's admin is in.
+    search_fields = ["person__name", "person__name_variants__name", *get_translation_fields("title")]
     autocomplete_fields = ["person"]
     readonly_fields = ["current_status", "status_since_words", "attested_words", "status_history_table"]
     inlines = [EventInline, CitationInline]
@@ -347,7 +353,7 @@ def tell_order_used(request, case):
 
 
 @admin.register(Event)
-class EventAdmin(RecordAdmin):
+class EventAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["case", "kind", "date", "sets_status", "country", "visibility"]
     list_filter = [
         "kind",
@@ -357,7 +363,7 @@ class EventAdmin(RecordAdmin):
         country_filter("sending_country", _("sending country")),
     ]
     list_select_related = ["case__person"]
-    search_fields = ["case__person__name", "case__title", "description", "place"]
+    search_fields = ["case__person__name", "case__title_en", *get_translation_fields("description"), "place"]
     autocomplete_fields = ["case", "authority"]
     inlines = [CitationInline]
     fieldsets = [
@@ -397,14 +403,14 @@ class SourceAdmin(RecordAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(RecordAdmin):
+class CitationAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["source", "short_excerpt", "confidence", "locator", "visibility"]
     list_filter = ["confidence", "visibility", "source"]
     list_select_related = ["source"]
     search_fields = ["excerpt", "source__title"]
     autocomplete_fields = ["source", "event", "case", "person", "organization", "affiliation", "relationship", "claim"]
     fieldsets = [
-        (None, {"fields": ["source", "excerpt", "locator", "confidence", "visibility"]}),
+        (None, {"fields": ["source", "excerpt", "excerpt_translation", "locator", "confidence", "visibility"]}),
         (
             _("The one fact it supports"),
             {"fields": ["event", "case", "person", "organization", "affiliation", "relationship", "claim"]},
@@ -420,10 +426,10 @@ class CitationAdmin(RecordAdmin):
 
 
 @admin.register(StatisticClaim)
-class StatisticClaimAdmin(RecordAdmin):
+class StatisticClaimAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["statement", "quantifier", "count", "country", "visibility"]
     list_filter = ["visibility", country_filter("country", _("country")), "quantifier"]
-    search_fields = ["statement", "subject"]
+    search_fields = [*get_translation_fields("statement"), "subject"]
     fields = ["statement", "subject", "quantifier", "count", "country", "date", "visibility", "internal_notes"]
     inlines = [CitationInline]
 

@@ -36,6 +36,7 @@ from django_countries import countries
 from django_countries.fields import CountryField
 
 from . import dates, signals
+from .languages import original_language
 from .spreadsheets import ImportFileError, count_rows, normalize_header, open_rows, preview  # noqa: F401 (used by the admin and commands)
 from .models import (
     Case,
@@ -656,7 +657,7 @@ def write_checked(checked, report, user=None, dry_run=False, progress=None, list
     written = 0
     problems_before = report.problem_count
     try:
-        with transaction.atomic(), signals.deferred_status_refresh():
+        with transaction.atomic(), signals.deferred_status_refresh(), original_language():
             for row in _load_all(checked):
                 writer.write(row)
                 written += 1

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -286,8 +287,35 @@ class Script(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# The language a name in each script is marked with (`lang`), so that screen
+# readers and fonts treat it right on a page in another language. A name in
+# Latin letters is written as English-language sources write it.
+SCRIPT_LANGUAGES = {
+    Script.LATIN: "en",
+    Script.CYRILLIC: "ru",
+    Script.TAJIK_CYRILLIC: "tg",
+    Script.ARABIC: "fa",
+}
+
+# The scripts a reader of each language reads a name in, best first. English
+# readers get the person's main name, which is in Latin letters.
+READER_SCRIPTS = {
+    "ru": [Script.CYRILLIC, Script.TAJIK_CYRILLIC],
+    "tg": [Script.TAJIK_CYRILLIC, Script.CYRILLIC],
+}
+
+
 class NameVariantQuerySet(PublishableQuerySet):
     public_parents = ("person",)
+
+    def in_reader_script(self, language):
+        """The variants a reader of `language` reads, the best first."""
+        scripts = READER_SCRIPTS.get(language, [])
+        preference = models.Case(
+            *(models.When(script=script, then=Value(rank)) for rank, script in enumerate(scripts)),
+            default=Value(len(scripts)),
+        )
+        return self.filter(script__in=scripts).annotate(script_rank=preference).order_by("script_rank", "transliteration", "pk")
 
 
 class NameVariant(Publishable):
@@ -299,6 +327,11 @@ class NameVariant(Publishable):
     )
     script = models.CharField(_("script"), max_length=20, choices=Script.choices, default=Script.LATIN)
     note = models.CharField(_("note"), max_length=200, blank=True, help_text=_("E.g. “spelling in the NAT statement”."))
+    transliteration = models.BooleanField(
+        _("our transliteration"),
+        default=False,
+        help_text=_("Tick when no source writes the name this way: the spelling is ours, made for readers of this script."),
+    )
     search_key = models.CharField(max_length=400, editable=False, db_index=True, default="")
 
     objects = NameVariantQuerySet.as_manager()
@@ -316,6 +349,36 @@ class NameVariant(Publishable):
 
     def fill_derived_fields(self):
         self.search_key = fold(self.name)
+
+    @property
+    def lang(self):
+        return SCRIPT_LANGUAGES.get(self.script, "")
+
+
+class ShownName:
+    """A name as a page shows it: in the reader's script where one is known, with its `lang`."""
+
+    def __init__(self, name, lang, transliteration=False):
+        self.name, self.lang, self.transliteration = name, lang, transliteration
+
+    def __str__(self):
+        return self.name
+
+
+def names_for_reader(person, variants, language):
+    """(the name to show, the other spellings) of `person` for a reader of `language`.
+
+    `variants` are the person's public name variants, already fetched: the
+    page lists them anyway, so choosing among them costs no query.
+    """
+    main = ShownName(person.name, SCRIPT_LANGUAGES[Script.LATIN])
+    others = [ShownName(variant.name, variant.lang, variant.transliteration) for variant in variants]
+    for script in READER_SCRIPTS.get(language, []):
+        candidates = [(variant.transliteration, index) for index, variant in enumerate(variants) if variant.script == script]
+        if candidates:
+            index = min(candidates)[1]
+            return others[index], [main, *others[:index], *others[index + 1 :]]
+    return main, others
 
 
 class OrganizationKind(models.TextChoices):
@@ -451,6 +514,17 @@ class CaseQuerySet(PublishableQuerySet):
     def for_list(self):
         return self.select_related("person", "status_event")
 
+    def with_reader_names(self, language):
+        """Each case's person's name in the reader's script (`reader_name`, `reader_name_lang`), in the same query."""
+        scripts = READER_SCRIPTS.get(language)
+        if not scripts:
+            return self
+        best = NameVariant.objects.public().filter(person=OuterRef("person")).in_reader_script(language)
+        return self.annotate(
+            reader_name=Subquery(best.values("name")[:1]),
+            reader_name_script=Subquery(best.values("script")[:1]),
+        )
+
 
 class Case(Publishable):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases", verbose_name=_("person"))
@@ -504,6 +578,13 @@ class Case(Publishable):
 
     def get_absolute_url(self):
         return reverse("cases:detail", args=[self.slug])
+
+    @property
+    def shown_name(self):
+        """The person's name in the reader's script where `with_reader_names` found one, else their main name."""
+        if getattr(self, "reader_name", None):
+            return ShownName(self.reader_name, SCRIPT_LANGUAGES.get(self.reader_name_script, ""))
+        return ShownName(self.person.name, SCRIPT_LANGUAGES[Script.LATIN])
 
     def fill_derived_fields(self):
         if not self.slug:
@@ -966,10 +1047,10 @@ class Event(Publishable):
             return self.get_sentence_kind_display()
         parts = []
         if self.sentence_years:
-            parts.append(_("%(n)d years") % {"n": self.sentence_years} if self.sentence_years != 1 else _("1 year"))
+            parts.append(ngettext("%(n)d year", "%(n)d years", self.sentence_years) % {"n": self.sentence_years})
         if self.sentence_months:
-            parts.append(_("%(n)d months") % {"n": self.sentence_months} if self.sentence_months != 1 else _("1 month"))
-        return " ".join(str(p) for p in parts)
+            parts.append(ngettext("%(n)d month", "%(n)d months", self.sentence_months) % {"n": self.sentence_months})
+        return " ".join(parts)
 
     @property
     def expected_end(self):
@@ -1218,6 +1299,11 @@ class Citation(Publishable):
         ),
     )
     locator = models.CharField(_("where in the source"), max_length=100, blank=True, help_text=_("Paragraph, page or time, e.g. “para. 5”, “p. 3”."))
+    excerpt_translation = models.TextField(
+        _("translation of the excerpt"),
+        blank=True,
+        help_text=_("Optional, one per language: shown under the source's own words, marked as a translation. The excerpt itself is never changed."),
+    )
     confidence = models.CharField(
         _("confidence"),
         max_length=20,

@@ -54,7 +54,7 @@ def test_seeded_cases_have_the_status_their_events_give(seeded):
     assert shovalizoda.sentence_event.sentence_years == 20
     shamsiddin = Case.objects.get(slug="abdullokhi-shamsiddin")
     assert shamsiddin.current_status == Status.INCOMMUNICADO
-    assert shamsiddin.status_since_display == "between 18 January 2023 and 21 March 2023"
+    assert shamsiddin.status_since_display == "between 18 January and 21 March 2023"
 
 
 def test_seeded_deportations_have_the_exact_days_the_statement_gives(seeded):
@@ -105,7 +105,7 @@ def test_every_seeded_event_person_and_claim_is_cited(seeded):
 
 def test_name_variant_from_the_statement_is_recorded(seeded):
     person = Person.objects.get(slug="abdullokhi-shamsiddin")
-    assert list(person.name_variants.values_list("name", flat=True)) == ["Abdullohi Shamsiddin"]
+    assert list(person.name_variants.filter(transliteration=False).values_list("name", flat=True)) == ["Abdullohi Shamsiddin"]
 
 
 def test_the_number_of_political_prisoners_is_a_claim_not_a_person(seeded):
