@@ -244,7 +244,7 @@ class Maker:
                                                                 "Extradition request", "Abduction abroad", "Detention"]),
                               slug=person.slug, visibility=visibility, created=created, updated=created,
                               last_verified=rng.choice([None, created.date()])))
-        cases = Case.objects.using(self.alias).bulk_create(cases)
+        cases = self.save_all(Case, cases)
 
         events = []
         for case in cases:

@@ -51,7 +51,7 @@ def drop_trigram_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0006_citation_excerpt_optional'),
+        ('cases', '0009_i9_public_version_indexes'),
     ]
 
     operations = [
