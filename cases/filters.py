@@ -169,7 +169,7 @@ class CaseFilter(django_filters.FilterSet):
         # The index holds public names of public people only; the case list is public already.
         queryset = queryset.filter(search.found("person"))
         if not self.data.get("sort"):
-            queryset = queryset.annotate(name_rank=search.rank("person")).order_by("-name_rank", "person__name", "pk")
+            queryset = queryset.annotate(name_rank=search.rank("person")).order_by("-name_rank", "sort_name", "pk")
         return queryset
 
     def filter_country(self, queryset, name, value):

@@ -708,25 +708,6 @@ class Relationship(Publishable):
 # Cases and events ------------------------------------------------------------
 
 
-def status_from_history(history):
-    """A case's derived status fields from its public status-setting events, sorted oldest first.
-
-    The one rule for a case's status: `Case.compute_status` applies it to one
-    case, `CaseQuerySet.refresh_statuses` to many.
-    """
-    last = history[-1] if history else None
-    return {
-        "current_status": last.sets_status if last else Status.UNKNOWN,
-        "status_since": last.date if last else "",
-        "status_since_lower": last.date_lower if last else None,
-        "status_since_upper": last.date_upper if last else None,
-        "status_event": last,
-    }
-
-
-STATUS_FIELDS = ("current_status", "status_since", "status_since_lower", "status_since_upper", "status_event_id")
-
-
 class CaseQuerySet(PublishableQuerySet):
     public_parents = ("person",)
 
@@ -1266,11 +1247,6 @@ class EventQuerySet(PublishableQuerySet):
         events = self.exclude(sets_status="").prefetch_related(
             models.Prefetch("citations", queryset=Citation.objects.public().with_source(), to_attr="public_citations")
         )
-        return events if include_internal else events.filter(visibility=Visibility.PUBLIC)
-
-    def status_setting(self, include_internal=False):
-        """Events that set their case's status (public ones only, unless asked)."""
-        events = self.exclude(sets_status="")
         return events if include_internal else events.filter(visibility=Visibility.PUBLIC)
 
     def chronological(self):
