@@ -172,6 +172,7 @@ def test_publishing_and_unpublishing_a_spelling_updates_the_search(client):
     assert names_found(client, "Nematow") == []
     NameVariant.objects.filter(pk=variant.pk).set_visibility(Visibility.PUBLIC)
     assert names_found(client, "Nematow") == ["Jamshed Khudoyorov"]
+    variant = NameVariant.objects.get(pk=variant.pk)  # as the admin loads it
     variant.visibility = Visibility.INTERNAL
     variant.save()
     assert names_found(client, "Nematow") == []
@@ -268,13 +269,25 @@ def test_people_search_shows_the_matched_spelling(client):
     assert "matched: Юсуф Каримов" in page
 
 
-def test_people_search_uses_a_fixed_number_of_queries(client, django_assert_num_queries):
-    for n in range(30):
-        person = make_person(name=f"Karim Number{n}")
-        make_variant(person, f"Карим {n}")
-        make_case(person=person)
-    with django_assert_num_queries(5):
-        client.get("/people/", {"q": "Карим"})
+def test_people_search_uses_a_fixed_number_of_queries(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(query):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/people/", {"q": query}).status_code == 200
+        return len(captured)
+
+    def add_people(start, count):
+        for n in range(start, start + count):
+            person = make_person(name=f"Karim Number{n}")
+            make_variant(person, f"Карим {n}")
+            make_case(person=person)
+
+    add_people(0, 2)
+    few = queries("Карим")
+    add_people(2, 28)
+    assert queries("Карим") == few <= 8
 
 
 def test_api_people_q_filters_by_name(client):
