@@ -112,7 +112,7 @@ def test_the_event_admin_refuses_a_kind_and_status_that_do_not_fit(admin_client)
 
 def case_page_data(case, *rows):
     data = {
-        "person": case.person.pk, "title": case.title, "slug": case.slug, "visibility": Visibility.PUBLIC,
+        "person": case.person.pk, "title_en": case.title, "slug": case.slug, "visibility": Visibility.PUBLIC,
         "events-TOTAL_FORMS": len(rows), "events-INITIAL_FORMS": sum(1 for row in rows if row.get("id")),
         "events-MIN_NUM_FORMS": 0, "events-MAX_NUM_FORMS": 1000,
         "citations-TOTAL_FORMS": 0, "citations-INITIAL_FORMS": 0, "citations-MIN_NUM_FORMS": 0, "citations-MAX_NUM_FORMS": 1000,
