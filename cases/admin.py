@@ -14,7 +14,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 from modeltranslation.utils import get_translation_fields
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import admin_import, dates, restore
+from . import admin_import, admin_merge, dates, restore
 from .forms import LockedModelForm
 from .models import (
     Affiliation,
@@ -173,6 +173,9 @@ class PersonAdmin(RecordAdmin):
             folded = queryset.filter(pk__in=Person.objects.matching(search_term).values("pk"))
             results = results | folded
         return results, may_have_duplicates
+
+    def get_urls(self):
+        return [*admin_merge.urls(self.admin_site), *super().get_urls()]
 
 
 @admin.register(Organization)

@@ -9,6 +9,7 @@ public, whatever its own flag says).
 import datetime
 import re
 
+from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.exceptions import ValidationError
 from django.db import connection, models
@@ -1364,6 +1365,21 @@ class ImportMapping(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     columns = models.JSONField(_("columns"), default=dict, help_text=_("The file's column heading → the tracker's field."))
+    ignored = models.JSONField(
+        _("ignored columns"), default=list, blank=True, help_text=_("Headings of columns to leave out, even one named like a field.")
+    )
+    constants = models.JSONField(
+        _("values for every row"), default=dict, blank=True, help_text=_("Field → value given to every row, e.g. country → IR.")
+    )
+    value_maps = models.JSONField(
+        _("value maps"),
+        default=dict,
+        blank=True,
+        help_text=_("Column heading → {their value → {field → our value}}, e.g. Status → killed → event_type death, status deceased."),
+    )
+    calendars = models.JSONField(
+        _("calendars"), default=dict, blank=True, help_text=_("Column heading → calendar its dates are written in (persian).")
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -1374,3 +1390,79 @@ class ImportMapping(models.Model):
 
     def __str__(self):
         return self.name
+
+    def as_mapping(self):
+        from .importing import Mapping
+
+        return Mapping(
+            columns=self.columns, ignored=self.ignored, constants=self.constants,
+            value_maps=self.value_maps, calendars=self.calendars, list_name=self.name,
+        )
+
+
+class ImportedRow(models.Model):
+    """What one row of an imported list made, so that importing a corrected file corrects those records."""
+
+    list_name = models.CharField(max_length=100, blank=True)
+    row_key = models.CharField(max_length=400)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.SET_NULL, null=True, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["list_name", "row_key"], name="unique_imported_row")]
+
+    def __str__(self):
+        return f"{self.list_name or '-'}: {self.row_key}"
+
+
+class ImportJob(models.Model):
+    """One uploaded file on its way in: checked, then written, by the background worker."""
+
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", _("uploaded, columns not chosen yet")
+        CHECKING = "checking", _("being checked")
+        CHECKED = "checked", _("checked")
+        WRITING = "writing", _("being imported")
+        DONE = "done", _("imported")
+        FAILED = "failed", _("failed")
+
+    token = models.CharField(max_length=32, unique=True)
+    file_name = models.CharField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    mapping = models.JSONField(default=dict)
+    save_as = models.CharField(max_length=100, blank=True)
+    import_passing = models.BooleanField(default=False)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.UPLOADED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    stage_started = models.DateTimeField(null=True)
+    report = models.JSONField(default=dict)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_state_display()})"
+
+
+class PersonMerge(models.Model):
+    """Two records of one person made one; what moved is kept so that the merge can be undone."""
+
+    kept = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="merges")
+    merged_name = models.CharField(max_length=200)
+    merged_fields = models.JSONField(help_text="The removed person's own fields, to bring them back on undo.")
+    moved = models.JSONField(help_text="Model name → primary keys of the records moved onto the kept person.")
+    added_variant = models.PositiveIntegerField(null=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    undone = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.merged_name} → {self.kept}"

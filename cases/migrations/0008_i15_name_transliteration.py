@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0007_i10_attested_hostage'),
+        ('cases', '0008_i12_import'),
     ]
 
     operations = [
