@@ -36,7 +36,7 @@ from django_countries import countries
 from django_countries.fields import CountryField
 
 from . import dates, signals
-from .languages import original_language
+from .languages import original_fields, original_language
 from .spreadsheets import ImportFileError, count_rows, normalize_header, open_rows, preview  # noqa: F401 (used by the admin and commands)
 from .models import (
     Case,
@@ -745,6 +745,7 @@ def build(model, **values):
     instance.__dict__.update(_BLANK[model])
     instance._state = ModelState()
     instance.__dict__.update(values)
+    instance.__dict__.update(original_fields(model, values))  # the English field of a per-language text
     return instance
 
 
