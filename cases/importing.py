@@ -36,7 +36,7 @@ from django_countries import countries
 from django_countries.fields import CountryField
 
 from . import dates, signals
-from .languages import original_fields, original_language
+from .languages import original_language
 from .spreadsheets import ImportFileError, count_rows, normalize_header, open_rows, preview  # noqa: F401 (used by the admin and commands)
 from .models import (
     Case,
@@ -744,8 +744,9 @@ def build(model, **values):
     instance = model.__new__(model)
     instance.__dict__.update(_BLANK[model])
     instance._state = ModelState()
-    instance.__dict__.update(values)
-    instance.__dict__.update(original_fields(model, values))  # the English field of a per-language text
+    for name, value in values.items():
+        # Through the attribute, not its __dict__: a per-language text (title) is stored by its descriptor.
+        setattr(instance, name, value)
     return instance
 
 
@@ -815,7 +816,10 @@ def record_created(model, pks, user):
         return
     history = model.history.model
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in history.tracked_fields)
+    # Every column the two tables share: the tracked fields, and the per-language
+    # columns added to both later (cases/translation.py), which tracked_fields misses.
+    kept = {field.column for field in history._meta.concrete_fields}
+    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields if field.column in kept)
     when = connection.ops.adapt_datetimefield_value(timezone.now())
     for start in range(0, len(pks), BATCH_SIZE):
         batch = pks[start : start + BATCH_SIZE]

@@ -8,7 +8,6 @@ same value for everyone who picks it, so it tells nothing about who you
 are); nothing else is stored.
 """
 
-import functools
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -36,24 +35,6 @@ def original_language():
     whichever language the editor's admin or the reader's page is in.
     """
     return translation.override(settings.MODELTRANSLATION_DEFAULT_LANGUAGE)
-
-
-@functools.lru_cache(maxsize=None)
-def _original_columns(model):
-    """{"title": "title_en", …}: each per-language text of `model` and the field holding its original."""
-    from modeltranslation.translator import NotRegistered, translator
-
-    try:
-        translated = translator.get_options_for_model(model).fields
-    except NotRegistered:
-        return {}
-    return {name: f"{name}_{settings.MODELTRANSLATION_DEFAULT_LANGUAGE}" for name in translated}
-
-
-def original_fields(model, values):
-    """{"title_en": …} for the per-language texts among `values`, which are originals, for code that fills `__dict__` itself."""
-    columns = _original_columns(model)
-    return {columns[name]: value for name, value in values.items() if name in columns} if columns else {}
 
 
 def supported(code):
