@@ -195,7 +195,6 @@ def source_detail(request, pk):
     source = get_object_or_404(Source.objects.public().select_related("publisher"), pk=pk)
     source.publisher = public_or_none(source.publisher)
     citations = Citation.objects.public().filter(source=source).select_related(
-        "source",
         "event__case__person",
         "case__person",
         "person",
