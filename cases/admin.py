@@ -1,3 +1,4 @@
+import nested_admin
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
@@ -110,13 +111,27 @@ class RecordAdmin(RecordAdminMixin, SimpleHistoryAdmin):
         )
 
 
+class CitationInlineFormSet(BaseInlineFormSet):
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        # On an add form the record cited has no id yet: hand the citation the
+        # record itself, so that its check sees the one fact it supports.
+        setattr(form.instance, self.fk.name, self.instance)
+        return form
+
+
 class CitationInline(RecordAdminMixin, admin.StackedInline):
     model = Citation
+    formset = CitationInlineFormSet
     extra = 0
     fields = [("source", "confidence", "visibility"), "excerpt", "locator"]
     autocomplete_fields = ["source"]
     verbose_name = _("citation")
     verbose_name_plural = _("citations: which source says so")
+
+
+class NestedCitationInline(CitationInline, nested_admin.NestedStackedInline):
+    """Citations inside the case form, and inside each of its event rows."""
 
 
 class NameVariantInline(RecordAdminMixin, admin.TabularInline):
@@ -237,9 +252,11 @@ class EventInlineFormSet(BaseInlineFormSet):
                     break
 
 
-class EventInline(RecordAdminMixin, admin.StackedInline):
+class EventInline(RecordAdminMixin, nested_admin.NestedStackedInline):
     model = Event
     formset = EventInlineFormSet
+    # A case with its events and their citations is one form and one save.
+    inlines = [NestedCitationInline]
     extra = 0
     show_change_link = True
     autocomplete_fields = ["authority"]
@@ -254,7 +271,7 @@ class EventInline(RecordAdminMixin, admin.StackedInline):
 
 
 @admin.register(Case)
-class CaseAdmin(RecordAdmin):
+class CaseAdmin(nested_admin.NestedModelAdminMixin, RecordAdmin):
     list_display = ["person", "title", "current_status", "status_since_words", "last_verified", "visibility", "updated"]
     list_filter = [
         "current_status",
@@ -267,7 +284,7 @@ class CaseAdmin(RecordAdmin):
     search_fields = ["person__name", "person__name_variants__name", "title"]
     autocomplete_fields = ["person"]
     readonly_fields = ["current_status", "status_since_words", "status_history_table"]
-    inlines = [EventInline, CitationInline]
+    inlines = [EventInline, NestedCitationInline]
     fieldsets = [
         (None, {"fields": ["person", "title", "summary", "visibility"]}),
         (

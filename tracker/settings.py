@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_countries",
     "simple_history",
+    "nested_admin",
     "django.contrib.sitemaps",
     "rest_framework",
     "drf_spectacular",
