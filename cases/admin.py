@@ -1,4 +1,5 @@
 import nested_admin
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
@@ -295,6 +296,10 @@ class CaseAdmin(nested_admin.NestedModelAdminMixin, RecordAdmin):
         (_("Web address"), {"classes": ["collapse"], "fields": ["slug"]}),
     ]
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        warn_of_likely_mistakes(request, form.instance)
+
     @admin.display(description=_("status since"), ordering="status_since_lower")
     def status_since_words(self, case):
         return case.status_since_display or "—"
@@ -337,6 +342,33 @@ class CaseAdmin(nested_admin.NestedModelAdminMixin, RecordAdmin):
         return [deleted, *admin_import.urls(self.admin_site), *super().get_urls()]
 
 
+def warn_of_likely_mistakes(request, case):
+    """Saved, but probably not what the editor meant: say so after the save, refuse nothing."""
+    case.refresh_from_db()
+    if case.is_public and not case.status_event_id:
+        messages.warning(
+            request,
+            _("“%(case)s” is public but no public event sets its status, so readers see “Unknown”. "
+              "Choose “puts the case in status” on the event that says where the person is.") % {"case": case},
+        )
+    uncited = [str(event) for event in case.events.filter(citations__isnull=True)]
+    if uncited:
+        messages.warning(
+            request,
+            ngettext(
+                "This event cites no source yet: %(events)s. Readers should see which source says so.",
+                "These events cite no source yet: %(events)s. Readers should see which source says so.",
+                len(uncited),
+            ) % {"events": "; ".join(uncited)},
+        )
+    if case.is_public and case.status_event_id and case.is_status_stale:
+        messages.warning(
+            request,
+            _("Nobody has verified this status for more than %(days)d days: check it and set “status last verified”.")
+            % {"days": settings.STATUS_STALE_AFTER_DAYS},
+        )
+
+
 @admin.register(Event)
 class EventAdmin(RecordAdmin):
     list_display = ["case", "kind", "date", "sets_status", "country", "visibility"]
@@ -364,6 +396,10 @@ class EventAdmin(RecordAdmin):
         ),
         (_("For editors only"), {"fields": ["internal_notes"]}),
     ]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        warn_of_likely_mistakes(request, form.instance.case)
 
 
 @admin.register(Source)

@@ -122,3 +122,44 @@ def test_a_season_becomes_the_edtf_season():
 @pytest.mark.parametrize("typed", ["yesterday", "two days ago", "1 June", "next week", "garbage", ""])
 def test_no_suggestion_where_the_text_gives_no_year_or_no_date(typed):
     assert date_input.suggest(typed) is None
+
+
+def messages_of(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_saving_a_public_case_without_a_status_event_warns_but_saves(admin_client):
+    person, source = make_person(), make_source()
+    data = case_add_data(person, source)
+    data.update({"visibility": "public", "events-0-sets_status": "", "events-0-visibility": "public"})
+    response = admin_client.post(reverse("admin:cases_case_add"), data, follow=True)
+    assert Case.objects.filter(person=person).exists()
+    assert any("no public event sets its status" in message for message in messages_of(response))
+
+
+def test_saving_an_event_without_a_citation_warns(admin_client):
+    person, source = make_person(), make_source()
+    data = case_add_data(person, source)
+    data.update(management("events-0-citations", 0))
+    response = admin_client.post(reverse("admin:cases_case_add"), data, follow=True)
+    assert Event.objects.count() == 1
+    assert any("This event cites no source yet: Arrest, 12 May 2024." in message for message in messages_of(response))
+
+
+def test_saving_a_public_case_with_a_stale_status_warns(admin_client):
+    person, source = make_person(), make_source()
+    data = case_add_data(person, source)
+    data.update({"visibility": "public", "events-0-visibility": "public"})
+    response = admin_client.post(reverse("admin:cases_case_add"), data, follow=True)
+    assert Case.objects.get(person=person).current_status == Status.DETAINED
+    assert any("Nobody has verified this status" in message for message in messages_of(response))
+
+
+def test_a_careful_save_gives_no_warning(admin_client):
+    import datetime
+
+    person, source = make_person(), make_source()
+    data = case_add_data(person, source)
+    data.update({"visibility": "public", "events-0-visibility": "public", "last_verified": datetime.date.today().isoformat()})
+    response = admin_client.post(reverse("admin:cases_case_add"), data, follow=True)
+    assert [m for m in response.context["messages"] if m.level_tag == "warning"] == []
