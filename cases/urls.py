@@ -7,6 +7,7 @@ app_name = "cases"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("about/", views.about, name="about"),
     path("cases/", views.CaseListView.as_view(), name="list"),
     path("cases/<slug:slug>/", views.case_detail, name="detail"),
     path("people/<slug:slug>/", views.person_detail, name="person"),

@@ -18,6 +18,7 @@ from .models import (
     Affiliation,
     Case,
     Citation,
+    Confidence,
     Event,
     NameVariant,
     Organization,
@@ -84,6 +85,21 @@ class CaseListView(FilterView):
         context["query_without_page"] = query.urlencode()
         context["is_filtered"] = any(value for key, value in self.request.GET.items() if key != self.page_kwarg)
         return context
+
+
+def about(request):
+    """Who keeps the record, what is included, how facts are checked, how to send a correction."""
+    from django.conf import settings
+
+    return render(
+        request,
+        "cases/about.html",
+        {
+            "confidences": Confidence.choices,
+            "statuses": Status.choices,
+            "stale_after_days": settings.STATUS_STALE_AFTER_DAYS,
+        },
+    )
 
 
 def case_detail(request, slug):

@@ -121,6 +121,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "cases.context_processors.organization",
             ],
         },
     },
@@ -195,6 +196,11 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend]}}
 # A case whose status nobody has confirmed for this many days is shown as
 # possibly out of date.
 STATUS_STALE_AFTER_DAYS = envint("STATUS_STALE_AFTER_DAYS", 180)
+
+# Who keeps the record: named on every page, on the About page and on printed dossiers.
+ORGANIZATION_NAME = os.environ.get("ORGANIZATION_NAME", "").strip()
+ORGANIZATION_CONTACT = os.environ.get("ORGANIZATION_CONTACT", "").strip()
+ORGANIZATION_URL = os.environ.get("ORGANIZATION_URL", "").strip()
 
 # --- Login and sessions ----------------------------------------------------
 
