@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import admin_import, dates, restore
+from . import admin_draft, admin_import, dates, restore
 from .forms import LockedModelForm
 from .models import (
     CUSTODY_ENDS,
@@ -411,6 +411,9 @@ class SourceAdmin(RecordAdmin):
     autocomplete_fields = ["publisher"]
     readonly_fields = ["sha256"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_urls(self):
+        return [*admin_draft.urls(self.admin_site), *super().get_urls()]
     fieldsets = [
         (None, {"fields": ["kind", "title", "publisher", "author", "published", "language", "visibility"]}),
         (_("Where to find it"), {"fields": ["url", "archived_url", "file", "sha256"]}),
