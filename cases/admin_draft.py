@@ -13,6 +13,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django_countries.fields import CountryField
@@ -84,11 +85,15 @@ def initial_events(draft):
     ids = {event.person_id for event in draft.events if event.person_id}
     for case in Case.objects.filter(person_id__in=ids).order_by("pk"):
         cases.setdefault(case.person_id, case.title)
+    # One new case a person: named after the first thing the text says happened to them.
+    titles = {}
+    for e in draft.events:
+        titles.setdefault(e.person_id or e.person_name, cases.get(e.person_id) or EventKind(e.kind).label)
     return [
         {
             "person_name": e.person_name,
             "person_id": e.person_id,
-            "case_title": cases.get(e.person_id) or EventKind(e.kind).label,
+            "case_title": titles[e.person_id or e.person_name],
             "kind": e.kind,
             "date": e.date,
             "sets_status": e.sets_status,
@@ -167,6 +172,7 @@ def save_confirmed(source, text, people, events):
             return made[name]
 
         counts = {"people": 0, "events": 0}
+        touched_cases = []
         for form, kind in [*((f, "person") for f in chosen_people), *((f, "event") for f in chosen_events)]:
             data = form.cleaned_data
             try:
@@ -183,6 +189,8 @@ def save_confirmed(source, text, people, events):
                         case = Case(person=person, title=data["case_title"])
                         case.full_clean()
                         case.save()
+                    if case not in touched_cases:
+                        touched_cases.append(case)
                     event = Event(
                         case=case,
                         kind=data["kind"],
@@ -205,11 +213,15 @@ def save_confirmed(source, text, people, events):
         if failed:
             transaction.set_rollback(True)
             return None
-    return ngettext(
+    summary = ngettext(
         "Saved from “%(source)s”: %(people)d person cited, %(events)d event with its citation. All are internal until published.",
         "Saved from “%(source)s”: %(people)d people cited, %(events)d events with their citations. All are internal until published.",
         counts["people"] + counts["events"],
     ) % {"source": source, **counts}
+    links = format_html_join(
+        ", ", '<a href="{}">{}</a>', ((reverse("admin:cases_case_change", args=[case.pk]), case) for case in touched_cases)
+    )
+    return format_html("{} {}", summary, format_html("{} {}", _("Cases:"), links) if touched_cases else "")
 
 
 def cite(source, data, **target):

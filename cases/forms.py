@@ -38,7 +38,7 @@ class LockedModelForm(forms.ModelForm):
         return model._default_manager.filter(pk=self.instance.pk).values_list("updated", flat=True).first()
 
     class Media:
-        js = ["cases/admin-dates.js"]
+        js = ["cases/admin-dates.js", "cases/admin-autocomplete-names.js"]
 
     def _post_clean(self):
         super()._post_clean()

@@ -101,12 +101,17 @@ def admin_form_data(response):
             else:
                 data[key] = str(value)
 
-    add_form(response.context["adminform"].form)
-    for inline in response.context.get("inline_admin_formsets") or []:
-        formset = inline.formset
+    def add_formset(formset):
         add_form(formset.management_form)
         for form in formset.forms:
             add_form(form)
+            # Citations inside each event row of the case form (django-nested-admin).
+            for nested in getattr(form, "nested_formsets", []):
+                add_formset(nested)
+
+    add_form(response.context["adminform"].form)
+    for inline in response.context.get("inline_admin_formsets") or []:
+        add_formset(inline.formset)
     return data
 
 
