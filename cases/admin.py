@@ -1,6 +1,7 @@
 import nested_admin
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import widgets
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
@@ -63,6 +64,18 @@ def can_publish(request):
     return request.user.has_perm("cases.publish")
 
 
+class AutocompleteSelect(widgets.AutocompleteSelect):
+    """The admin's autocomplete box, whose empty choice has text: an empty <option> is invalid HTML."""
+
+    def optgroups(self, name, value, attr=None):
+        groups = super().optgroups(name, value, attr)
+        for _group, options, _index in groups:
+            for option in options:
+                if option["value"] == "" and not option["label"]:
+                    option["label"] = "—"
+        return groups
+
+
 class RecordAdminMixin:
     """What every record's admin and inline share: history-aware locking and publishing rights.
 
@@ -72,6 +85,11 @@ class RecordAdminMixin:
     """
 
     form = LockedModelForm
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = AutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -8,6 +8,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 
+class VersionInput(forms.HiddenInput):
+    # The admin writes a label for every field in a fieldset; one pointing at a hidden input is invalid HTML.
+    def id_for_label(self, id_):
+        return None
+
+
 class LockedModelForm(forms.ModelForm):
     """Optimistic locking on the record's `updated` time.
 
@@ -17,7 +23,7 @@ class LockedModelForm(forms.ModelForm):
     then overwrites knowingly.
     """
 
-    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    loaded_version = forms.CharField(widget=VersionInput, required=False, label="")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
