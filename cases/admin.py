@@ -36,8 +36,8 @@ from .models import (
 )
 from .names import fold
 
-admin.site.site_header = _("Case tracker")
-admin.site.site_title = _("Case tracker")
+admin.site.site_header = settings.ORGANIZATION_NAME or _("Case tracker")
+admin.site.site_title = settings.ORGANIZATION_NAME or _("Case tracker")
 admin.site.index_title = _("Records")
 
 
