@@ -23,5 +23,8 @@ class CasesConfig(AppConfig):
         pre_save.connect(signals.fill_derived_fields, dispatch_uid="cases_fill_derived_fields")
         post_save.connect(signals.event_saved, sender="cases.Event", dispatch_uid="cases_event_saved")
         post_delete.connect(signals.event_deleted, sender="cases.Event", dispatch_uid="cases_event_deleted")
+        post_save.connect(signals.citation_changed, sender="cases.Citation", dispatch_uid="cases_citation_saved")
+        post_delete.connect(signals.citation_changed, sender="cases.Citation", dispatch_uid="cases_citation_deleted")
+        post_save.connect(signals.source_saved, sender="cases.Source", dispatch_uid="cases_source_saved")
         # After every migrate, once Django has made the permissions: the three roles.
         post_migrate.connect(roles.setup_roles, sender=self, dispatch_uid="cases_setup_roles")
