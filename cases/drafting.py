@@ -39,8 +39,11 @@ RULES = [
     # "is kept in complete isolation"
     (r"\bincommunicado\b|\bcomplete isolation\b|\bwithout (?:any )?contact\b|\bв полной изоляции", EventKind.INCOMMUNICADO, Status.INCOMMUNICADO),
     (r"\bcharged with\b|\bобвин", EventKind.CHARGE, ""),
-    # "was sentenced in a closed session to 20 years in prison"
+    # "was sentenced in a closed session to 20 years in prison": a trial behind closed doors, and its sentence
+    (r"\b(?:closed|secret) (?:session|trial|hearing)\b|\btried\b|\bзакрыт\w* (?:заседани|суд)", EventKind.TRIAL, ""),
     (r"\bsentenced\b|\bприговор", EventKind.SENTENCE, Status.SENTENCED),
+    # "is kept … as hostage" (a son held for his father's opposition work)
+    (r"\b(?:as|a) hostages?\b|\bзаложник", EventKind.HELD_HOSTAGE, ""),
     (r"\breleased\b|\bfreed\b|\bосвобожден", EventKind.RELEASE, Status.RELEASED),
     (r"\bdied\b|\bdeath in custody\b|\bскончал|\bумер", EventKind.DEATH, Status.DECEASED),
     (r"\bdisappeared\b|\bwhereabouts (?:are |remain )?unknown\b|\bпропал", EventKind.DISAPPEARANCE, Status.INCOMMUNICADO),

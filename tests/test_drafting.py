@@ -57,7 +57,7 @@ def test_known_people_are_found_by_another_spelling(seeded):
 def test_seed_documents_give_every_seed_event(seeded, capsys):
     call_command("measure_drafts")
     out = capsys.readouterr().out
-    assert "events 8/8" in out
+    assert "events 10/10" in out
 
 
 def draft_post(client, source, step, **extra):
