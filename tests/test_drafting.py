@@ -32,8 +32,8 @@ def test_a_deportation_gives_its_route_and_a_sentence_its_term():
         "On January 18, 2023, K. M. was deported from Germany to Tajikistan. "
         "He was sentenced in a closed session to 20 years in prison."
     )
-    assert [e.kind for e in draft.events] == [EventKind.DEPORTATION, EventKind.TRIAL, EventKind.SENTENCE]
-    deportation, _trial, sentence = draft.events
+    assert [e.kind for e in draft.events] == [EventKind.DEPORTATION, EventKind.SENTENCE, EventKind.TRIAL]
+    deportation, sentence, _trial = draft.events
     assert (deportation.kind, deportation.date, deportation.sending_country, deportation.country) == (
         EventKind.DEPORTATION, "2023-01-18", "DE", "TJ"
     )
