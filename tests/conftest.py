@@ -160,3 +160,14 @@ def english_until_a_request_says_otherwise():
     translation.activate("en")
     yield
     translation.activate("en")
+
+
+def accessibility_problems(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.response["testEngine"]["name"] == "axe-core"
+    return [
+        f"{violation['id']}: {violation['help']} ({[node['target'] for node in violation['nodes']]})"
+        for violation in results.response["violations"]
+    ]

@@ -24,7 +24,7 @@ def case_add_data(person, source, date="2024-05-12"):
     """A new case with one event and the event's citation, as the add page would post them."""
     return {
         "person": person.pk,
-        "title": "Detention in Istanbul and handover to Tajikistan",
+        "title_en": "Detention in Istanbul and handover to Tajikistan",
         "visibility": "internal",
         **management("events", 1),
         "events-0-kind": EventKind.ARREST,

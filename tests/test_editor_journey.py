@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 
 from cases.models import Case, Citation, EventKind, Source
 
+from .conftest import accessibility_problems
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NEWS = (
@@ -12,13 +14,6 @@ NEWS = (
     "Tajikistan two days later, according to a statement by a human-rights group published on 20 May 2024."
 )
 PASSWORD = "a long enough password for the test"
-
-
-def axe_violations(page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in results.response["violations"]]
 
 
 @pytest.fixture
@@ -49,7 +44,7 @@ def test_a_case_from_a_news_item_in_eight_page_loads_and_three_saves(live_server
     inaccessible = {}
 
     def check(name):
-        found = axe_violations(page)
+        found = accessibility_problems(page)
         if found:
             inaccessible[name] = found
 
