@@ -744,7 +744,9 @@ def build(model, **values):
     instance = model.__new__(model)
     instance.__dict__.update(_BLANK[model])
     instance._state = ModelState()
-    instance.__dict__.update(values)
+    for name, value in values.items():
+        # Through the attribute, not its __dict__: a per-language text (title) is stored by its descriptor.
+        setattr(instance, name, value)
     return instance
 
 
@@ -814,7 +816,10 @@ def record_created(model, pks, user):
         return
     history = model.history.model
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in history.tracked_fields)
+    # Every column the two tables share: the tracked fields, and the per-language
+    # columns added to both later (cases/translation.py), which tracked_fields misses.
+    kept = {field.column for field in history._meta.concrete_fields}
+    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields if field.column in kept)
     when = connection.ops.adapt_datetimefield_value(timezone.now())
     for start in range(0, len(pks), BATCH_SIZE):
         batch = pks[start : start + BATCH_SIZE]

@@ -12,7 +12,7 @@ import re
 from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import connection, connections, models, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
@@ -90,11 +90,40 @@ class PublishableQuerySet(models.QuerySet):
     def set_visibility(self, visibility):
         """Publish or unpublish every record in the queryset; returns how many changed."""
         cases = self.status_cases()
-        case_ids = set(cases.values_list("pk", flat=True)) if cases is not None else set()
+        case_ids = sorted(set(cases.values_list("pk", flat=True))) if cases is not None else []
         changed = self.exclude(visibility=visibility).update(visibility=visibility, updated=timezone.now())
-        # A bulk update sends no signals: refresh the statuses it can change.
-        for case in Case.objects.filter(pk__in=case_ids):
-            case.refresh_status()
+        # A bulk update sends no signals: refresh the statuses it can change,
+        # in slices, so that no query carries more ids than a database takes.
+        for start in range(0, len(case_ids), CASE_IDS_PER_QUERY):
+            Case.objects.filter(pk__in=case_ids[start : start + CASE_IDS_PER_QUERY]).refresh_statuses()
+        return changed
+
+    # Bulk writes send no signals: they move the public version themselves
+    # when they may change what a reader sees (see cases/caching.py).
+
+    def update(self, **kwargs):
+        from . import caching
+
+        touches_public = "visibility" in kwargs or self.filter(visibility=Visibility.PUBLIC).exists()
+        changed = super().update(**kwargs)
+        if changed and touches_public:
+            caching.public_changed(self.db)
+        return changed
+
+    def bulk_create(self, objs, *args, **kwargs):
+        from . import caching
+
+        objs = super().bulk_create(objs, *args, **kwargs)
+        if any(obj.visibility == Visibility.PUBLIC for obj in objs):
+            caching.public_changed(self.db)
+        return objs
+
+    def bulk_update(self, objs, *args, **kwargs):
+        from . import caching
+
+        changed = super().bulk_update(objs, *args, **kwargs)
+        if any(obj.visibility == Visibility.PUBLIC for obj in objs):
+            caching.public_changed(self.db)
         return changed
 
 
@@ -104,7 +133,8 @@ class Publishable(models.Model):
         max_length=10,
         choices=Visibility.choices,
         default=Visibility.INTERNAL,
-        db_index=True,
+        # No index of its own: nine rows in ten are public, and SQLite would
+        # pick it over a selective one (an event's case).
         help_text=_("Internal records are seen only by editors. Publish only what is safe for everyone to read."),
     )
     internal_notes = models.TextField(
@@ -121,9 +151,20 @@ class Publishable(models.Model):
     class Meta:
         abstract = True
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Remember whether it was public as loaded: unpublishing changes what readers see too.
+        instance._loaded_visibility = instance.__dict__.get("visibility")
+        return instance
+
     @property
     def is_public(self):
         return self.visibility == Visibility.PUBLIC
+
+    @property
+    def was_or_is_public(self):
+        return Visibility.PUBLIC in (self.visibility, getattr(self, "_loaded_visibility", None))
 
     def save(self, *args, **kwargs):
         self.updated = timezone.now()
@@ -517,6 +558,43 @@ class Relationship(Publishable):
 class CaseQuerySet(PublishableQuerySet):
     public_parents = ("person",)
 
+    def refresh_statuses(self, chunk_size=1000):
+        """Derive the status of every case in the queryset again, as `Case.refresh_status` does for one.
+
+        Works through the cases in chunks by id with the same number of
+        queries per chunk (the cases, their status events, the events'
+        citations, the update), so a bulk change of 100,000 cases costs a few
+        hundred queries, not a hundred thousand. Only cases whose status
+        changed are written, and only they get a new `updated` time. Returns
+        how many changed.
+        """
+        attnames = [Case._meta.get_field(name).attname for name in STATUS_FIELDS]
+        changed, last_pk = 0, 0
+        while True:
+            chunk = list(
+                self.filter(pk__gt=last_pk).order_by("pk").only("visibility", "last_verified", *STATUS_FIELDS)[:chunk_size]
+            )
+            if not chunk:
+                return changed
+            last_pk = chunk[-1].pk
+            histories = {case.pk: [] for case in chunk}
+            for event in Event.objects.using(self.db).filter(case_id__in=histories).status_setting():
+                histories[event.case_id].append(event)
+            now, stale = timezone.now(), []
+            for case in chunk:
+                before = [getattr(case, name) for name in attnames]
+                for name, value in status_fields(order_events(histories[case.pk]), case.last_verified).items():
+                    setattr(case, name, value)
+                if [getattr(case, name) for name in attnames] != before:
+                    case.updated = now
+                    stale.append(case)
+            _write_statuses(self.db, stale)
+            if any(case.visibility == Visibility.PUBLIC for case in stale):
+                from . import caching
+
+                caching.public_changed(self.db)
+            changed += len(stale)
+
     def with_status(self, *statuses):
         return self.filter(current_status__in=statuses)
 
@@ -535,6 +613,29 @@ class CaseQuerySet(PublishableQuerySet):
         )
 
 
+def _write_statuses(alias, cases):
+    """Save the status fields of `cases` in one statement run once per case.
+
+    `bulk_update` builds a CASE expression per field and row in Python, which
+    took longer than working the statuses out; a prepared UPDATE run for
+    every row (`executemany`) is one query for the whole chunk.
+    """
+    if not cases:
+        return
+    connection = connections[alias]
+    fields = [Case._meta.get_field(name) for name in (*STATUS_FIELDS, "updated")]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = f"UPDATE {quote(Case._meta.db_table)} SET {assignments} WHERE {quote(Case._meta.pk.column)} = %s"
+    rows = [
+        [field.get_db_prep_save(getattr(case, field.attname), connection) for field in fields] + [case.pk]
+        for case in cases
+    ]
+    # One transaction: on SQLite each row would otherwise wait for the disk.
+    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 class Case(Publishable):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases", verbose_name=_("person"))
     title = models.CharField(
@@ -548,17 +649,19 @@ class Case(Publishable):
         help_text=_("Part of the public address. Leave empty to make one from the person's name."),
     )
     summary = models.TextField(_("summary"), blank=True)
+    # The person's name, copied so that the list sorts by it through an index
+    # of this table (filled in whenever the case or the person is saved).
+    sort_name = models.CharField(max_length=200, editable=False, default="")
     current_status = models.CharField(
         _("current status"),
         max_length=20,
         choices=Status.choices,
         default=Status.UNKNOWN,
         editable=False,
-        db_index=True,
         help_text=_("Set by the latest public event that changes the status."),
     )
     status_since = models.CharField(_("status since"), max_length=100, blank=True, editable=False)
-    status_since_lower = models.DateField(null=True, editable=False, db_index=True)
+    status_since_lower = models.DateField(null=True, editable=False)
     status_since_upper = models.DateField(null=True, editable=False)
     status_event = models.ForeignKey(
         "Event", on_delete=models.SET_NULL, null=True, editable=False, related_name="+"
@@ -569,18 +672,30 @@ class Case(Publishable):
         blank=True,
         help_text=_("The day an editor last confirmed the current status with a source or a trusted contact."),
     )
-    # The latest evidence for the status (see `status_fields`): as written, and its earliest day.
+    # The latest evidence for the status (see `status_from_history`): as written, and its earliest day.
     attested_until = models.CharField(_("status attested until"), max_length=100, blank=True, editable=False)
     attested_lower = models.DateField(null=True, editable=False)
 
     objects = CaseQuerySet.as_manager()
 
     class Meta:
-        ordering = ["person__name", "pk"]
+        ordering = ["sort_name", "pk"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         # One permission for every kind of record: publishing is a decision, not an edit.
         permissions = [("publish", _("Can publish and unpublish records"))]
+        # The public list's orders and its status filter, over public cases
+        # only; the trailing id keeps ties in a fixed order.
+        indexes = [
+            models.Index(fields=["sort_name", "id"], condition=Q(visibility="public"), name="case_public_by_name"),
+            models.Index(
+                fields=["current_status", "sort_name", "id"], condition=Q(visibility="public"), name="case_public_status_name"
+            ),
+            models.Index(fields=["updated", "id"], condition=Q(visibility="public"), name="case_public_by_updated"),
+            models.Index(
+                fields=["status_since_lower", "id"], condition=Q(visibility="public"), name="case_public_by_status_date"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.person}: {self.title}"
@@ -596,6 +711,7 @@ class Case(Publishable):
         return ShownName(self.person.name, SCRIPT_LANGUAGES[Script.LATIN])
 
     def fill_derived_fields(self):
+        self.sort_name = self.person.name if self.person_id else ""
         if not self.slug:
             self.slug = unique_slug(Case, self.person.name if self.person_id else self.title, self.pk)
         # A case held in memory may be older than its events: never save a stale status.
@@ -603,12 +719,7 @@ class Case(Publishable):
 
     def status_history(self, include_internal=False):
         """The events that set this case's status, oldest first, each with its public citations prefetched."""
-        events = Event.objects.filter(case_id=self.pk).exclude(sets_status="").prefetch_related(
-            models.Prefetch("citations", queryset=Citation.objects.public().with_source(), to_attr="public_citations")
-        )
-        if not include_internal:
-            events = events.filter(visibility=Visibility.PUBLIC)
-        return order_events(events)
+        return order_events(Event.objects.filter(case_id=self.pk).status_setting(include_internal))
 
     def compute_status(self):
         """Derive the status fields from the public status-setting events.
@@ -617,7 +728,7 @@ class Case(Publishable):
         tell the public what the event itself hides.
         """
         history = self.status_history() if self.pk else []
-        for name, value in status_fields(history, self.last_verified).items():
+        for name, value in status_from_history(history, self.last_verified).items():
             setattr(self, name, value)
 
     def refresh_status(self):
@@ -748,7 +859,7 @@ STATUS_FIELDS = (
 )
 
 
-def status_fields(history, last_verified=None):
+def status_from_history(history, last_verified=None):
     """The status fields of a case from its public status-setting events in order (see `order_events`).
 
     The status is as current as its latest evidence: the latest publication
@@ -960,6 +1071,10 @@ class ReleaseReason(models.TextChoices):
     OTHER = "other", _("Other (see note)")
 
 
+# SQLite takes at most 32,766 parameters in a query (999 before 3.32).
+CASE_IDS_PER_QUERY = 900
+
+
 EVENT_ORDERING = [
     Coalesce("date_lower", "date_upper").asc(nulls_first=True),
     F("date_upper").asc(nulls_last=True),
@@ -973,6 +1088,13 @@ class EventQuerySet(PublishableQuerySet):
 
     def status_cases(self):
         return Case.objects.filter(pk__in=self.values("case_id"))
+
+    def status_setting(self, include_internal=False):
+        """Events that set their case's status (public ones only, unless asked), with their public citations."""
+        events = self.exclude(sets_status="").prefetch_related(
+            models.Prefetch("citations", queryset=Citation.objects.public().with_source(), to_attr="public_citations")
+        )
+        return events if include_internal else events.filter(visibility=Visibility.PUBLIC)
 
     def chronological(self):
         """By date as far as the database can (an open beginning by its end); `order_events` then applies the editor's order to overlaps."""
@@ -1248,6 +1370,10 @@ class StatisticClaim(Publishable):
     def __str__(self):
         return self.statement
 
+    @property
+    def date_display(self):
+        return dates.humanize(self.date) if self.date else ""
+
     def fill_derived_fields(self):
         self.date_lower, self.date_upper = dates.bounds(self.date)
 
@@ -1483,3 +1609,20 @@ class PersonMerge(models.Model):
 
     def __str__(self):
         return f"{self.merged_name} → {self.kept}"
+
+
+
+class PublicVersion(models.Model):
+    """One row: a number that changes whenever anything a reader can see may have changed.
+
+    Public pages carry it in their ETag and Last-Modified headers (cases/caching.py).
+    """
+
+    number = models.BigIntegerField(default=0)
+    changed = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("public version")
+
+    def __str__(self):
+        return f"{self.number} ({self.changed:%Y-%m-%d %H:%M:%S})"

@@ -73,6 +73,11 @@ def make_citation(**kwargs):
     return Citation.objects.create(**kwargs)
 
 
+def body(response):
+    """The whole body of a response, streamed (exports) or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
 @pytest.fixture
 def seeded(db):
     from django.core.management import call_command
@@ -160,6 +165,14 @@ def english_until_a_request_says_otherwise():
     translation.activate("en")
     yield
     translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
+def empty_page_cache():
+    """Each test starts with an empty cache: its database is new, the cache would not be."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 def accessibility_problems(page):
