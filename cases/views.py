@@ -259,6 +259,11 @@ def source_detail(request, pk):
         "relationship__relative",
         "claim",
     )
+    # Every citation here is of this source: give each the one already read
+    # (the excerpt's language comes from it) instead of a query per citation.
+    citations = list(citations)
+    for citation in citations:
+        citation.source = source
     return render(request, "cases/source_detail.html", {"source": source, "citations": citations})
 
 
