@@ -26,8 +26,7 @@ from django.utils.translation import ngettext
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from . import dates, uploads
-from . import names
+from . import date_input, dates, names, uploads
 from .names import fold, latin
 
 # The same help the refusal of a bad date gives: how to write a day, a range, "unknown", "before" and "after".
@@ -188,7 +187,16 @@ class Publishable(models.Model):
         try:
             dates.parse(value)
         except ValidationError as error:
-            raise ValidationError({field_name: error.messages}) from None
+            errors = [ValidationError(message) for message in error.messages]
+            suggestion = date_input.suggest(value)
+            if suggestion:
+                # Never stored silently: the editor accepts it or types another date.
+                errors.insert(0, ValidationError(
+                    _("Did you mean %(edtf)s, %(words)s?"),
+                    code="edtf_suggestion",
+                    params={"edtf": suggestion.edtf, "words": suggestion.words},
+                ))
+            raise ValidationError({field_name: errors}) from None
 
 
 # People and organizations -------------------------------------------------
@@ -1632,10 +1640,18 @@ class Citation(Publishable):
                 return getattr(self, name)
         return None
 
+    def supported_facts(self):
+        """The names of the facts this citation supports, counting one given but not saved yet (on an add form)."""
+        return [
+            name
+            for name in CITATION_TARGETS
+            if getattr(self, f"{name}_id") is not None
+            or self._meta.get_field(name).get_cached_value(self, None) is not None
+        ]
+
     def clean(self):
         self.excerpt = (self.excerpt or "").strip()
-        targets = [name for name in CITATION_TARGETS if getattr(self, f"{name}_id")]
-        if len(targets) != 1:
+        if len(self.supported_facts()) != 1:
             raise ValidationError(
                 _("A citation supports exactly one fact: choose one event, case, person, organization, affiliation, relationship or claim."),
                 code="citation_target",

@@ -7,19 +7,22 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django_filters.views import FilterView
 
-from . import caching, timeline, uploads
+from . import caching, dossier, timeline, uploads
 from .filters import CaseFilter
 from .paging import MAX_PAGES, PublicPaginator, requested_page
 from .models import (
     Affiliation,
     Case,
     Citation,
+    Confidence,
     Event,
     NameSearch,
     NameVariant,
@@ -128,7 +131,27 @@ def people_list(request):
     return render(request, "cases/people_list.html", context)
 
 
+def about(request):
+    """Who keeps the record, what is included, how facts are checked, how to send a correction."""
+    from django.conf import settings
+
+    return render(
+        request,
+        "cases/about.html",
+        {
+            "confidences": Confidence.choices,
+            "statuses": Status.choices,
+            "stale_after_days": settings.STATUS_STALE_AFTER_DAYS,
+        },
+    )
+
+
 def case_detail(request, slug):
+    return render(request, "cases/case_detail.html", case_context(slug))
+
+
+def case_context(slug):
+    """A public case and everything its page and its dossier show; 404 if there is no such public case."""
     events = (
         Event.objects.public()
         .chronological()
@@ -150,22 +173,53 @@ def case_detail(request, slug):
         event.shown_authority = public_or_none(event.authority)
     authorities = {event.authority.pk: event.authority for event in events if event.shown_authority}
     shown_name, other_names = names_for_reader(person, list(NameVariant.objects.public().filter(person=person)), get_language())
-    return render(
-        request,
-        "cases/case_detail.html",
+    return {
+        "case": case,
+        "person": person,
+        "events": events,
+        "timeline": timeline.build(events, attested_lower=case.attested_lower, attested=case.attested_until),
+        "shown_name": shown_name,
+        "other_names": other_names,
+        "affiliations": Affiliation.objects.public().filter(person=person).select_related("organization"),
+        "relatives": related_people(person),
+        "authorities": sorted(authorities.values(), key=lambda organization: organization.name),
+        "other_cases": Case.objects.public().filter(person=person).exclude(pk=case.pk),
+    }
+
+
+@never_cache
+def case_dossier(request, slug):
+    """The case as an exhibit a lawyer can file: every source in full, printed with its address and time."""
+    context = dossier_context(request, slug)
+    return render(request, "cases/case_dossier.html", context)
+
+
+@never_cache
+def case_dossier_pdf(request, slug):
+    """The dossier as a PDF drawn on the server (WeasyPrint), nothing fetched from anywhere."""
+    context = dossier_context(request, slug)
+    try:
+        pdf = dossier.pdf(render_to_string("cases/case_dossier.html", {**context, "for_pdf": True}, request=request))
+    except dossier.PdfUnavailable as error:
+        return HttpResponse(str(error), status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="dossier-{context["case"].slug}.pdf"'
+    return response
+
+
+def dossier_context(request, slug):
+    context = case_context(slug)
+    case = context["case"]
+    citations = [*case.citations.all(), *(c for event in context["events"] for c in event.citations.all())]
+    context.update(
         {
-            "case": case,
-            "person": person,
-            "events": events,
-            "timeline": timeline.build(events, attested_lower=case.attested_lower, attested=case.attested_until),
-            "shown_name": shown_name,
-            "other_names": other_names,
-            "affiliations": Affiliation.objects.public().filter(person=person).select_related("organization"),
-            "relatives": related_people(person),
-            "authorities": sorted(authorities.values(), key=lambda organization: organization.name),
-            "other_cases": Case.objects.public().filter(person=person).exclude(pk=case.pk),
-        },
+            "sources": dossier.numbered_sources(citations),
+            "case_url": request.build_absolute_uri(case.get_absolute_url()),
+            "dossier_url": request.build_absolute_uri(),
+            "printed": timezone.now(),
+        }
     )
+    return context
 
 
 def related_people(person):
