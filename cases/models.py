@@ -383,6 +383,10 @@ class NameVariant(Publishable):
         instance._loaded_person_id = getattr(instance, "person_id", None)
         return instance
 
+    @property
+    def lang(self):
+        return SCRIPT_LANGUAGES.get(self.script, "")
+
 
 class NameToken(models.Model):
     """One word of one spelling of a person's name, folded: the name index that the search reads.
@@ -559,11 +563,6 @@ class NameSearch:
 
 def token_matches(word, token):
     return token in word.exact or any(token.startswith(prefix) for prefix in word.prefixes)
-
-
-    @property
-    def lang(self):
-        return SCRIPT_LANGUAGES.get(self.script, "")
 
 
 class ShownName:

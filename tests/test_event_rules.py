@@ -120,6 +120,9 @@ def case_page_data(case, *rows):
     for index, row in enumerate(rows):
         row = {"position": 0, "visibility": Visibility.PUBLIC, "case": case.pk, **row}
         data.update({f"events-{index}-{name}": value for name, value in row.items()})
+        # Each event row carries its own (empty) citation rows.
+        prefix = f"events-{index}-citations"
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0, f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000})
     return data
 
 
