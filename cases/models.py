@@ -574,7 +574,7 @@ class CaseQuerySet(PublishableQuerySet):
             now, stale = timezone.now(), []
             for case in chunk:
                 before = [getattr(case, name) for name in attnames]
-                for name, value in status_fields(order_events(histories[case.pk]), case.last_verified).items():
+                for name, value in status_from_history(order_events(histories[case.pk]), case.last_verified).items():
                     setattr(case, name, value)
                 if [getattr(case, name) for name in attnames] != before:
                     case.updated = now
