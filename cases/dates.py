@@ -20,10 +20,10 @@ import datetime
 import functools
 import re
 
+from babel import Locale, UnknownLocaleError
 from django.core.exceptions import ValidationError
 from django.utils import translation
-from django.utils.dates import MONTHS
-from django.utils.translation import gettext as _, gettext_noop
+from django.utils.translation import gettext as _, gettext_noop, ngettext, pgettext
 from edtf import parse_edtf
 from edtf.parser.edtf_exceptions import EDTFParseException
 
@@ -201,18 +201,78 @@ def add_term(day, years=0, months=0):
 
 
 # Words ------------------------------------------------------------------------
+#
+# Month names come from the Unicode CLDR data that Babel ships: the form used
+# with a day ("18 января", genitive in Russian) and the form used alone
+# ("январь 2023"). How a day, a month and a year are put together (the Tajik
+# izofa: "18 январи 2023") is in each language's translation of the patterns
+# below. A phrase that governs a case (Russian "до конца марта 2023",
+# "около 2023 года") asks for the words "after a preposition".
+
+# CLDR capitalises Tajik month names; Tajik prose writes them in lower case.
+_LOWER_CASE_MONTHS = {"tg"}
 
 
-def _month_words(month, year):
-    return _("%(month)s %(year)s") % {"month": MONTHS[month], "year": year}
+@functools.lru_cache(maxsize=None)
+def _month_names(language, context):
+    """{1: "January", …} in `language`: context "format" goes with a day, "stand-alone" stands alone."""
+    try:
+        locale = Locale.parse(translation.to_locale(language or "en"))
+    except (UnknownLocaleError, ValueError):
+        locale = Locale("en")
+    names = dict(locale.months[context]["wide"])
+    if locale.language in _LOWER_CASE_MONTHS:
+        names = {number: name.lower() for number, name in names.items()}
+    return names
 
 
-def _day_words(day):
-    return _("%(day)d %(month)s %(year)s") % {"day": day.day, "month": MONTHS[day.month], "year": day.year}
+def _month_name(month, context):
+    return _month_names(translation.get_language(), context)[month]
 
 
-def _single_words(text):
-    """One date (not a set or interval) in words; raises Unsayable for a form not said."""
+def _year_words(year, after_preposition=False):
+    if after_preposition:
+        return pgettext("after a preposition", "%(year)s") % {"year": year}
+    return str(year)
+
+
+def _month_words(month, year, after_preposition=False):
+    if after_preposition:
+        return pgettext("after a preposition", "%(month)s %(year)s") % {"month": _month_name(month, "format"), "year": year}
+    return _("%(month)s %(year)s") % {"month": _month_name(month, "stand-alone"), "year": year}
+
+
+def _day_words(day, with_year=True):
+    if not with_year:
+        return _("%(day)d %(month)s") % {"day": day.day, "month": _month_name(day.month, "format")}
+    return _("%(day)d %(month)s %(year)s") % {"day": day.day, "month": _month_name(day.month, "format"), "year": day.year}
+
+
+def _between_days(start, end):
+    """Two days in words, the year said once when both are in it: "between 18 January and 21 March 2023"."""
+    return pgettext("two days", "between %(start)s and %(end)s") % {
+        "start": _day_words(start, with_year=start.year != end.year),
+        "end": _day_words(end),
+    }
+
+
+def _plain_day(text):
+    """The day `text` names when it is a plain day ("2023-01-18"), else None."""
+    match = _SINGLE.match(text)
+    if not match or match.group("qualifier") or None in match.group("month", "day") or "X" in text:
+        return None
+    try:
+        return datetime.date(*(int(part) for part in match.group("year", "month", "day")))
+    except ValueError:
+        return None
+
+
+def _single_words(text, after_preposition=False):
+    """One date (not a set or interval) in words; raises Unsayable for a form not said.
+
+    `after_preposition`: the words follow "before the end of", "from", "about"…,
+    which in Russian and Tajik take another form of the month or the year.
+    """
     match = _SINGLE.match(text)
     if not match:
         raise Unsayable(text)
@@ -228,7 +288,7 @@ def _single_words(text):
     elif month is None or month == "XX":
         if day not in (None, "XX"):
             raise Unsayable(text)
-        words = str(int(year))
+        words = _year_words(int(year), after_preposition or qualifier in ("~", "%"))
     elif int(month) in _SEASONS:
         if day is not None:
             raise Unsayable(text)
@@ -236,7 +296,7 @@ def _single_words(text):
     elif not 1 <= int(month) <= 12:
         raise Unsayable(text)
     elif day is None or day == "XX":
-        words = _month_words(int(month), int(year))
+        words = _month_words(int(month), int(year), after_preposition or qualifier in ("~", "%"))
     else:
         words = _day_words(datetime.date(int(year), int(month), int(day)))
     if qualifier:
@@ -262,18 +322,23 @@ def _words(text):
         if start in _OPEN and end in _OPEN:
             return _("date unknown")
         if end in _OPEN:
-            words = _single_words(start)
+            words = _single_words(start, after_preposition=True)
             if _SINGLE.match(start).group("day") not in (None, "XX"):
                 return _("on or after %(start)s") % {"start": words}
             return _("from %(start)s on") % {"start": words}
         if start in _OPEN:
-            words = _single_words(end)
+            words = _single_words(end, after_preposition=True)
             if _SINGLE.match(end).group("day") not in (None, "XX"):
                 return _("on or before %(end)s") % {"end": words}
             return _("before the end of %(end)s") % {"end": words}
         if start == end:
             return _single_words(start)
-        return _("between %(start)s and %(end)s") % {"start": _single_words(start), "end": _single_words(end)}
+        if _plain_day(start) and _plain_day(end):
+            return _between_days(_plain_day(start), _plain_day(end))
+        return _("between %(start)s and %(end)s") % {
+            "start": _single_words(start, after_preposition=True),
+            "end": _single_words(end),
+        }
     if text == "XXXX":
         return _("date unknown")
     return _single_words(text)
@@ -310,7 +375,7 @@ def describe_range(lower, upper, language=None):
             return _("on or after %(start)s") % {"start": _day_words(lower)}
         if (lower.year, lower.month) == (upper.year, upper.month) and lower.day == 1 and add_term(lower, 0, 1) - datetime.timedelta(days=1) == upper:
             return _month_words(lower.month, lower.year)
-        return _("between %(start)s and %(end)s") % {"start": _day_words(lower), "end": _day_words(upper)}
+        return _between_days(lower, upper)
 
 
 def months_between(start, end):
@@ -325,9 +390,9 @@ def months_words(months):
     years, months = divmod(months, 12)
     parts = []
     if years:
-        parts.append(_("1 year") if years == 1 else _("%(n)d years") % {"n": years})
+        parts.append(ngettext("%(n)d year", "%(n)d years", years) % {"n": years})
     if months or not years:
-        parts.append(_("1 month") if months == 1 else _("%(n)d months") % {"n": months})
+        parts.append(ngettext("%(n)d month", "%(n)d months", months) % {"n": months})
     return _(" and ").join(parts)
 
 

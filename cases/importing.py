@@ -36,6 +36,7 @@ from django_countries import countries
 from django_countries.fields import CountryField
 
 from . import dates, signals
+from .languages import original_language
 from .spreadsheets import ImportFileError, count_rows, normalize_header, open_rows, preview  # noqa: F401 (used by the admin and commands)
 from .models import (
     Case,
@@ -57,6 +58,7 @@ from .models import (
     SourceKind,
     Status,
     Visibility,
+    rebuild_name_tokens,
     order_problems,
 )
 
@@ -656,7 +658,7 @@ def write_checked(checked, report, user=None, dry_run=False, progress=None, list
     written = 0
     problems_before = report.problem_count
     try:
-        with transaction.atomic(), signals.deferred_status_refresh():
+        with transaction.atomic(), signals.deferred_status_refresh(), original_language():
             for row in _load_all(checked):
                 writer.write(row)
                 written += 1
@@ -727,6 +729,7 @@ def people_written(person_ids):
     Whatever is kept from people's names (a search index) is brought up to
     date from here, for the people just written.
     """
+    rebuild_name_tokens(person_ids)
 
 
 _BLANK = {}
@@ -743,7 +746,9 @@ def build(model, **values):
     instance = model.__new__(model)
     instance.__dict__.update(_BLANK[model])
     instance._state = ModelState()
-    instance.__dict__.update(values)
+    for name, value in values.items():
+        # Through the attribute, not its __dict__: a per-language text (title) is stored by its descriptor.
+        setattr(instance, name, value)
     return instance
 
 
@@ -813,7 +818,10 @@ def record_created(model, pks, user):
         return
     history = model.history.model
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in history.tracked_fields)
+    # Every column the two tables share: the tracked fields, and the per-language
+    # columns added to both later (cases/translation.py), which tracked_fields misses.
+    kept = {field.column for field in history._meta.concrete_fields}
+    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields if field.column in kept)
     when = connection.ops.adapt_datetimefield_value(timezone.now())
     for start in range(0, len(pks), BATCH_SIZE):
         batch = pks[start : start + BATCH_SIZE]

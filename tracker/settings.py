@@ -66,6 +66,8 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
+    # Per-language copies of the texts editors write (before the admin, as it asks).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -80,6 +82,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_countries",
     "simple_history",
+    "nested_admin",
     "django.contrib.sitemaps",
     "rest_framework",
     "drf_spectacular",
@@ -94,6 +97,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A first visit to the English home page goes to the reader's language.
+    "cases.languages.FirstVisitLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -115,13 +120,16 @@ ROOT_URLCONF = "tracker.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Overrides of other apps' templates (the admin's base, simple_history's list), found before theirs.
+        "DIRS": [BASE_DIR / "tracker" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "cases.languages.languages",
+                "cases.context_processors.organization",
             ],
         },
     },
@@ -151,8 +159,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# English at the root (/cases/…), Russian under /ru/ and Tajik (Cyrillic)
+# under /tg/. The admin follows the language cookie, set only when a reader
+# picks a language with the switch, or else the browser's Accept-Language.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+LANGUAGES = [("en", "English"), ("ru", "Russian"), ("tg", "Tajik")]
+# Editors write case titles and summaries, event descriptions, claims and
+# organizations in English (the original, kept in the `_en` columns) and may
+# add Russian and Tajik versions; a page in a language that has none shows
+# the English with a note (django-modeltranslation, see cases/translation.py).
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -221,6 +240,11 @@ PUBLIC_PAGE_CACHE_MAX_BYTES = envint("PUBLIC_PAGE_CACHE_MAX_BYTES", 512 * 1024)
 # A case whose status nobody has confirmed for this many days is shown as
 # possibly out of date.
 STATUS_STALE_AFTER_DAYS = envint("STATUS_STALE_AFTER_DAYS", 180)
+
+# Who keeps the record: named on every page, on the About page and on printed dossiers.
+ORGANIZATION_NAME = os.environ.get("ORGANIZATION_NAME", "").strip()
+ORGANIZATION_CONTACT = os.environ.get("ORGANIZATION_CONTACT", "").strip()
+ORGANIZATION_URL = os.environ.get("ORGANIZATION_URL", "").strip()
 
 # --- Login and sessions ----------------------------------------------------
 

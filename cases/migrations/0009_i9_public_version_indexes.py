@@ -15,7 +15,7 @@ def copy_person_names(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0008_i12_import'),
+        ('cases', '0010_i15_excerpt_translation'),
     ]
 
     operations = [
