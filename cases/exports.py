@@ -41,7 +41,22 @@ COLUMNS = [
 
 # Lists in a CSV cell are joined with this.
 SEPARATOR = " | "
-FORMULA_STARTS = ("=", "+", "@", "\t", "\r")
+# A spreadsheet runs a cell that starts with one of these as a formula
+# (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """One CSV cell as text a spreadsheet shows rather than runs: lists joined, None empty, formulas quoted."""
+    if isinstance(value, list):
+        value = SEPARATOR.join(value)
+    elif value is None:
+        value = ""
+    else:
+        value = str(value)
+    if value.startswith(FORMULA_STARTS):
+        value = "'" + value
+    return value
 
 
 def with_public_related(queryset):
@@ -138,15 +153,7 @@ def cases_csv(request):
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for case in cases:
-        values = row(case, request)
-        for key, value in values.items():
-            if isinstance(value, list):
-                values[key] = SEPARATOR.join(value)
-            elif value is None:
-                values[key] = ""
-            if isinstance(values[key], str) and values[key][:1] in FORMULA_STARTS:
-                values[key] = "'" + values[key]  # a spreadsheet must not run a cell as a formula
-        writer.writerow(values)
+        writer.writerow({key: spreadsheet_safe(value) for key, value in row(case, request).items()})
     response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = "attachment; filename=cases.csv"
     return response
