@@ -136,6 +136,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several editors at once on SQLite: readers never wait for a writer
+    # (write-ahead log), a transaction takes the write lock when it begins
+    # rather than failing with "database is locked" when it first writes,
+    # and a writer waits up to SQLITE_BUSY_TIMEOUT_MS for the one before it.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": (
+            "PRAGMA journal_mode=WAL;"
+            "PRAGMA synchronous=NORMAL;"
+            f"PRAGMA busy_timeout={envint('SQLITE_BUSY_TIMEOUT_MS', 10000)};"
+        ),
+        "transaction_mode": "IMMEDIATE",
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
