@@ -7,6 +7,7 @@ rather than guessing.
 
 import os
 from datetime import timedelta
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -90,6 +91,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer and every log line carries the request's id.
+    "tracker.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -315,3 +318,59 @@ SPECTACULAR_SETTINGS = {
 
 # Uploaded source files and photos larger than this are refused.
 MAX_UPLOAD_MB = envint("MAX_UPLOAD_MB", 20)
+
+# --- Logging and error reports ---------------------------------------------
+
+# One line per log record on stderr, where gunicorn, systemd or a container
+# runtime collects it: time, level, logger, the request's id (also sent back
+# in the X-Request-ID header) and the message. Every answer of 400 or more is
+# logged by Django ("Not Found: /x"), a 500 or 503 with its traceback.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "tracker.logs.RequestIdFilter"},
+    },
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s %(message)s"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "filters": ["request_id"],
+            "formatter": "line",
+        },
+        # Mails each server error to ADMINS (nothing when ADMINS is empty).
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        # The development server's own access log keeps Django's format.
+        "django.server": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}
+
+
+def envaddresses(name):
+    """ADMINS=\"Ana <ana@example.org>, ops@example.org\" as Django's (name, address) pairs."""
+    pairs = [(display, address) for display, address in getaddresses([os.environ.get(name, "")]) if address]
+    for _, address in pairs:
+        if "@" not in address:
+            raise ImproperlyConfigured(f"{name} must be e-mail addresses separated by commas; got {address!r}.")
+    return [(display or address, address) for display, address in pairs]
+
+
+# Who receives an e-mail with the traceback of every server error.
+ADMINS = envaddresses("ADMINS")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", "root@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)

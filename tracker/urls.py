@@ -12,3 +12,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("cases.urls")),
 ]
+
+# 503 with Retry-After while the database is away, 500 otherwise; JSON on /api/.
+handler500 = "tracker.errors.server_error"
