@@ -6,6 +6,7 @@ rather than guessing.
 """
 
 import os
+import re
 from datetime import timedelta
 from email.utils import getaddresses
 from pathlib import Path
@@ -107,6 +108,8 @@ MIDDLEWARE = [
     "cases.twofactor.RequireTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Requests over a client's limit on /api/, /export/ and name searches stop here.
+    "cases.ratelimit.RateLimitMiddleware",
     # Axes turns a refused login of a locked-out account into its lockout page; it goes last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -295,11 +298,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_RATE_LIMIT", "600/minute")},
-    # The client address for throttling: REMOTE_ADDR, or the last address a
-    # trusted proxy adds to X-Forwarded-For (never a header the client sets).
-    "NUM_PROXIES": 1 if TRUST_X_FORWARDED_FOR else 0,
+    # Rate limits are not DRF's (each worker would count alone): see RATE LIMITS below.
+    "DEFAULT_THROTTLE_CLASSES": [],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Case tracker API",
@@ -374,3 +374,34 @@ EMAIL_PORT = envint("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+
+# --- Rate limits -----------------------------------------------------------
+
+# Requests one client address may make, as "number/unit" (second, minute,
+# hour, day), counted in a cache all workers share. The address is the one
+# login lockouts use: behind a proxy, set TRUST_X_FORWARDED_FOR.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/minute")
+EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "30/minute")
+SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "120/minute")
+for _name in ("API_RATE_LIMIT", "EXPORT_RATE_LIMIT", "SEARCH_RATE_LIMIT"):
+    if not re.fullmatch(r"[1-9]\d*/(second|minute|hour|day)", globals()[_name]):
+        raise ImproperlyConfigured(f"{_name} must look like 600/minute (second, minute, hour or day); got {globals()[_name]!r}.")
+
+# The counters: a table in the database by default (`migrate` creates it),
+# Redis when RATE_LIMIT_REDIS_URL is set (redis://host:6379/0). Kept apart
+# from the "default" cache, which pages use.
+_redis_url = os.environ.get("RATE_LIMIT_REDIS_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url, "KEY_PREFIX": "tracker"}
+        if _redis_url
+        else {
+            "BACKEND": "cases.ratelimit.SharedCounterCache",
+            "LOCATION": "ratelimit_cache",
+            # One row per address and window: room for many readers before old rows are culled.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    ),
+}
+RATELIMIT_USE_CACHE = "ratelimit"
