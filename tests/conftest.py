@@ -144,3 +144,29 @@ def chromium():
             browser.close()
     finally:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+def make_pdf(author="", script="", attachment=b""):
+    """A one-page PDF, with an author in its properties and XMP, a script run on opening and an attached file if asked."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    if author:
+        pdf.docinfo["/Author"] = author
+        pdf.docinfo["/Creator"] = f"Word processor of {author}"
+        pdf.docinfo["/Producer"] = "PDF maker 1.0"
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["dc:creator"] = [author]
+    if script:
+        pdf.Root.OpenAction = pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String(script)))
+        pdf.Root.Names = pikepdf.Dictionary(
+            JavaScript=pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String("run"), pdf.Root.OpenAction]))
+        )
+    if attachment:
+        pdf.attachments["attached.txt"] = pikepdf.AttachedFileSpec(pdf, attachment, filename="attached.txt")
+    output = io.BytesIO()
+    pdf.save(output, compress_streams=False)
+    return output.getvalue()

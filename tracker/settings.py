@@ -353,6 +353,7 @@ LOGGING = {
         "django": {"handlers": ["mail_admins"], "level": "INFO"},
         # The development server's own access log keeps Django's format.
         "django.server": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "pikepdf": {"level": "WARNING"},
     },
 }
 
