@@ -314,6 +314,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # A case's current status and the status an event sets share one list of choices.
     "ENUM_NAME_OVERRIDES": {"StatusEnum": "cases.models.Status"},
+    # 400, 404, 429 and 503 documented on every operation; empty parameters allowed.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "cases.api.document_every_answer"],
 }
 
 # Uploaded source files and photos larger than this are refused.
