@@ -132,6 +132,7 @@ def chromium():
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail(f"No Chromium at {CHROMIUM}: install Debian's chromium package.")
         pytest.skip(f"No Chromium at {CHROMIUM}")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the test's own
@@ -142,6 +143,10 @@ def chromium():
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
             yield browser
             browser.close()
+            # Database connections opened while Playwright's loop ran belong to
+            # its context, where the test database's teardown cannot see them:
+            # closed here, or PostgreSQL refuses to drop the test database.
+            connections.close_all()
     finally:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
