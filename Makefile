@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev check clean
+.PHONY: run test loadtest install install-dev check clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11, or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -39,6 +39,20 @@ run: install
 test: install-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# 200 readers for 60 s against gunicorn on this machine (needs wrk). Runs on
+# its own SQLite file with LOADTEST_CASES synthetic cases, made the first
+# time; set DATABASE_URL to test another database instead.
+LOADTEST_DB ?= sqlite:///$(CURDIR)/loadtest.sqlite3
+LOADTEST_CASES ?= 10000
+LOADTEST_ARGS ?=
+loadtest: install
+	@command -v wrk >/dev/null 2>&1 || { echo "make loadtest needs wrk: apt-get install wrk"; exit 1; }
+	export DEBUG=1 DATABASE_URL=$${DATABASE_URL:-$(LOADTEST_DB)}; \
+	$(BIN)/python manage.py migrate --no-input -v0 && \
+	{ $(BIN)/python manage.py shell -c "import sys; from cases.models import Case; sys.exit(0 if Case.objects.exists() else 1)" \
+	  || $(BIN)/python manage.py synthesize --cases $(LOADTEST_CASES); } && \
+	$(BIN)/python manage.py loadtest $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
