@@ -135,7 +135,11 @@ class Command(BaseCommand):
         finally:
             if server is not None:
                 os.killpg(server.pid, signal.SIGTERM)
-                server.wait(timeout=30)
+                try:
+                    server.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(server.pid, signal.SIGKILL)
+                    server.wait()
             shutil.rmtree(workdir, ignore_errors=True)
 
     def addresses(self, rng):
@@ -192,6 +196,7 @@ class Command(BaseCommand):
                 f"--threads={options['threads']}",
                 "--backlog=2048",
                 "--timeout=120",
+                "--graceful-timeout=5",
             ],
             cwd=settings.BASE_DIR,
             env=env,
