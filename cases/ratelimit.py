@@ -14,6 +14,7 @@ from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django_ratelimit.core import get_usage
 
+from tracker.errors import path_without_language
 from tracker.security import client_ip_address
 
 
@@ -47,7 +48,7 @@ def _client(group, request):
 
 def limited_area(request):
     """(name, rate) of the limit a request counts against, or None."""
-    path = request.path
+    path = path_without_language(request.path)
     if path.startswith("/api/"):
         return "api", settings.API_RATE_LIMIT
     if path.startswith("/export/"):

@@ -3,7 +3,7 @@
 import threading
 from contextlib import contextmanager
 
-from .models import Case, Publishable
+from .models import Case, Event, Person, Publishable
 
 _deferred = threading.local()
 
@@ -40,3 +40,20 @@ def event_saved(sender, instance, raw=False, **kwargs):
 
 def event_deleted(sender, instance, **kwargs):
     _refresh_cases(instance.case_id)
+
+
+def citation_changed(sender, instance, raw=False, **kwargs):
+    # A status is as current as the sources its event cites.
+    if instance.event_id:
+        _refresh_cases(*Event.objects.filter(pk=instance.event_id).values_list("case_id", flat=True))
+
+
+def source_saved(sender, instance, raw=False, **kwargs):
+    # A new publication date or visibility changes how current the statuses it supports are.
+    _refresh_cases(*Case.objects.filter(status_event__citations__source=instance).values_list("pk", flat=True))
+
+
+def person_saved(sender, instance, raw=False, **kwargs):
+    # The list sorts cases by a copy of their person's name.
+    if isinstance(instance, Person):
+        Case.objects.filter(person_id=instance.pk).exclude(sort_name=instance.name).update(sort_name=instance.name)

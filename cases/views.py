@@ -4,18 +4,19 @@ import mimetypes
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.files.storage import default_storage
-from django.core.paginator import InvalidPage
 from django.db import DatabaseError, connection
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django_filters.views import FilterView
 
 from tracker.errors import RETRY_AFTER_SECONDS
 
-from . import timeline, uploads
+from . import caching, timeline, uploads
 from .filters import CaseFilter
+from .paging import MAX_PAGES, PublicPaginator, requested_page
 from .models import (
     Affiliation,
     Case,
@@ -28,6 +29,7 @@ from .models import (
     Source,
     StatisticClaim,
     Status,
+    names_for_reader,
     public_or_none,
 )
 
@@ -45,10 +47,13 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+def public_status_counts():
+    cases = Case.objects.public().order_by().values_list("current_status").annotate(n=Count("pk"))
+    return dict(cases.values_list("current_status", "n"))
+
+
 def home(request):
-    counts = dict(
-        Case.objects.public().values_list("current_status").annotate(n=Count("pk")).values_list("current_status", "n")
-    )
+    counts = caching.cached("status-counts", public_status_counts)
     claims = StatisticClaim.objects.public().prefetch_related(Prefetch("citations", queryset=Citation.objects.public().with_source()))
     return render(
         request,
@@ -56,7 +61,7 @@ def home(request):
         {
             "status_counts": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
             "total": sum(counts.values()),
-            "recent": Case.objects.public().for_list().order_by("-updated", "pk")[:8],
+            "recent": Case.objects.public().for_list().with_reader_names(get_language()).order_by("-updated", "-pk")[:8],
             "claims": claims,
             "filter": CaseFilter(queryset=Case.objects.none()),
         },
@@ -70,19 +75,26 @@ class CaseListView(FilterView):
     context_object_name = "cases"
 
     def get_queryset(self):
-        return Case.objects.public().for_list()
+        return Case.objects.public().for_list().with_reader_names(get_language())
+
+    paginator_class = PublicPaginator
 
     def paginate_queryset(self, queryset, page_size):
-        # A page number out of range or mistyped shows the nearest page, not an error.
+        # A page number out of range or mistyped shows the nearest page, not an
+        # error; a page past the limit says how to narrow the list instead.
         paginator = self.get_paginator(queryset, page_size)
-        try:
-            page = paginator.get_page(self.request.GET.get(self.page_kwarg))
-        except InvalidPage:
-            page = paginator.page(1)
+        number = requested_page(self.request.GET.get(self.page_kwarg), paginator)
+        if number > MAX_PAGES:
+            self.beyond_limit = True
+            return paginator, None, [], True
+        page = paginator.page(number)
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["beyond_limit"] = getattr(self, "beyond_limit", False)
+        context["max_pages"] = MAX_PAGES
+        context["max_rows"] = MAX_PAGES * self.paginate_by
         query = self.request.GET.copy()
         query.pop(self.page_kwarg, None)
         context["query_without_page"] = query.urlencode()
@@ -111,6 +123,7 @@ def case_detail(request, slug):
     for event in events:
         event.shown_authority = public_or_none(event.authority)
     authorities = {event.authority.pk: event.authority for event in events if event.shown_authority}
+    shown_name, other_names = names_for_reader(person, list(NameVariant.objects.public().filter(person=person)), get_language())
     return render(
         request,
         "cases/case_detail.html",
@@ -118,8 +131,9 @@ def case_detail(request, slug):
             "case": case,
             "person": person,
             "events": events,
-            "timeline": timeline.build(events),
-            "variants": NameVariant.objects.public().filter(person=person),
+            "timeline": timeline.build(events, attested_lower=case.attested_lower, attested=case.attested_until),
+            "shown_name": shown_name,
+            "other_names": other_names,
             "affiliations": Affiliation.objects.public().filter(person=person).select_related("organization"),
             "relatives": related_people(person),
             "authorities": sorted(authorities.values(), key=lambda organization: organization.name),
@@ -142,12 +156,14 @@ def related_people(person):
 
 def person_detail(request, slug):
     person = get_object_or_404(Person.objects.public(), slug=slug)
+    shown_name, other_names = names_for_reader(person, list(NameVariant.objects.public().filter(person=person)), get_language())
     return render(
         request,
         "cases/person_detail.html",
         {
             "person": person,
-            "variants": NameVariant.objects.public().filter(person=person),
+            "shown_name": shown_name,
+            "other_names": other_names,
             "cases": Case.objects.public().filter(person=person).select_related("status_event"),
             "affiliations": Affiliation.objects.public()
             .filter(person=person)

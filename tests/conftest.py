@@ -73,6 +73,11 @@ def make_citation(**kwargs):
     return Citation.objects.create(**kwargs)
 
 
+def body(response):
+    """The whole body of a response, streamed (exports) or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
 @pytest.fixture
 def seeded(db):
     from django.core.management import call_command
@@ -175,3 +180,21 @@ def make_pdf(author="", script="", attachment=b""):
     output = io.BytesIO()
     pdf.save(output, compress_streams=False)
     return output.getvalue()
+
+@pytest.fixture(autouse=True)
+def english_until_a_request_says_otherwise():
+    # A request to /ru/… leaves Russian active in the test's thread; records a
+    # test makes afterwards would get their texts in Russian fields only.
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
+def empty_page_cache():
+    """Each test starts with an empty cache: its database is new, the cache would not be."""
+    from django.core.cache import cache
+
+    cache.clear()

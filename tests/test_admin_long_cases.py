@@ -51,7 +51,7 @@ def test_a_case_with_500_events_saves_and_keeps_its_events(admin_client):
     add_events(case, 499)
     data = admin_form_data(admin_client.get(change_url(case)))
     assert len(data) < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS / 10
-    data["title"] = "Long case, retitled"
+    data["title_en"] = "Long case, retitled"  # the English title (titles are kept per language)
     response = admin_client.post(change_url(case), data)
     assert response.status_code == 302, response.context["errors"] if response.context else response
     case.refresh_from_db()
@@ -97,7 +97,7 @@ def test_the_largest_case_edited_in_place_saves_under_the_field_limit(admin_clie
     data = admin_form_data(page)
     assert sum(len(v) if isinstance(v, list) else 1 for v in data.values()) + 1 < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
     first = data["events-0-id"]
-    data["events-0-description"] = "Changed in place."
+    data["events-0-description_en"] = "Changed in place."
     response = admin_client.post(change_url(case), data)
     assert response.status_code == 302, response.context["errors"] if response.context else response
     assert Event.objects.get(pk=first).description == "Changed in place."

@@ -54,6 +54,15 @@ def test_name_searches_are_limited_but_browsing_the_list_is_not(client, settings
     assert get(client, "/cases/").status_code == 200
 
 
+def test_a_language_prefix_does_not_escape_the_limits(client, settings):
+    settings.SEARCH_RATE_LIMIT = "1/minute"
+    settings.API_RATE_LIMIT = "1/minute"
+    assert get(client, "/cases/", data={"q": "abdullo"}).status_code == 200
+    assert get(client, "/ru/cases/", data={"q": "abdullo"}).status_code == 429
+    assert get(client, "/api/cases/").status_code == 200
+    assert get(client, "/tg/api/cases/").status_code == 429
+
+
 def test_behind_the_proxy_each_client_counts_and_a_forged_address_does_not_help(client, settings):
     settings.API_RATE_LIMIT = "2/minute"
     settings.TRUST_X_FORWARDED_FOR = True

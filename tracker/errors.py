@@ -10,11 +10,20 @@ other database read.
 
 import sys
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 RETRY_AFTER_SECONDS = 30
+
+
+def path_without_language(path):
+    """/ru/api/cases/ → /api/cases/: the public site answers under each language's prefix too."""
+    parts = path.split("/", 2)
+    if len(parts) == 3 and parts[1] in {code for code, _ in settings.LANGUAGES}:
+        return "/" + parts[2]
+    return path
 
 
 def _is_outage(exc):
@@ -24,7 +33,7 @@ def _is_outage(exc):
 def server_error(request):
     outage = _is_outage(sys.exc_info()[1])
     status = 503 if outage else 500
-    if request.path.startswith("/api/"):
+    if path_without_language(request.path).startswith("/api/"):
         detail = "The database is unavailable; try again shortly." if outage else "Server error."
         response = JsonResponse({"detail": detail}, status=status)
     else:

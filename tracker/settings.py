@@ -68,6 +68,8 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
+    # Per-language copies of the texts editors write (before the admin, as it asks).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -96,20 +98,25 @@ MIDDLEWARE = [
     "tracker.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Requests over a client's limit on /api/, /export/ and name searches stop
+    # here, before any other work (a cached page included).
+    "cases.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A first visit to the English home page goes to the reader's language.
+    "cases.languages.FirstVisitLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # ETag/Last-Modified on public pages from the public version; 304s skip the view.
+    "cases.caching.PublicCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Records the logged-in user on every history entry made during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
     "cases.twofactor.RequireTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Requests over a client's limit on /api/, /export/ and name searches stop here.
-    "cases.ratelimit.RateLimitMiddleware",
     # Axes turns a refused login of a locked-out account into its lockout page; it goes last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -126,6 +133,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "cases.languages.languages",
             ],
         },
     },
@@ -168,8 +176,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# English at the root (/cases/…), Russian under /ru/ and Tajik (Cyrillic)
+# under /tg/. The admin follows the language cookie, set only when a reader
+# picks a language with the switch, or else the browser's Accept-Language.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+LANGUAGES = [("en", "English"), ("ru", "Russian"), ("tg", "Tajik")]
+# Editors write case titles and summaries, event descriptions, claims and
+# organizations in English (the original, kept in the `_en` columns) and may
+# add Russian and Tajik versions; a page in a language that has none shows
+# the English with a note (django-modeltranslation, see cases/translation.py).
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -209,6 +228,31 @@ _task_backend = os.environ.get("TASKS_BACKEND", "database")
 if _task_backend not in _TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}; got {_task_backend!r}.")
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend]}}
+
+# --- Caching ----------------------------------------------------------------
+
+# CACHE_URL picks the cache pages keep their counts and choice lists in:
+# locmem:// (the default: one per process), redis://host:6379/0 when several
+# servers should share one. Entries are keyed by the public version, so a
+# change to anything public makes them unreachable at once.
+_cache_url = os.environ.get("CACHE_URL", "locmem://")
+if _cache_url.startswith(("redis://", "rediss://")):
+    _default_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+elif _cache_url.startswith("locmem://"):
+    _default_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 10_000}}
+else:
+    raise ImproperlyConfigured(f"CACHE_URL must start with locmem:// or redis://; got {_cache_url!r}.")
+CACHES = {"default": _default_cache}
+# How long a cached count or choice list may stay (it is dropped sooner when
+# anything public changes), and how long a browser or proxy may keep a public
+# page without asking again (0: it revalidates every time, with a cheap 304).
+PUBLIC_CACHE_SECONDS = envint("PUBLIC_CACHE_SECONDS", 24 * 60 * 60)
+PUBLIC_PAGE_MAX_AGE = envint("PUBLIC_PAGE_MAX_AGE", 0)
+# Public pages as rendered for anonymous readers, kept in the same cache under
+# the public version: a page is rendered again as soon as anything public
+# changes, so an unpublished record is never served from it.
+PUBLIC_PAGE_CACHE = envbool("PUBLIC_PAGE_CACHE", True)
+PUBLIC_PAGE_CACHE_MAX_BYTES = envint("PUBLIC_PAGE_CACHE_MAX_BYTES", 512 * 1024)
 
 # A case whose status nobody has confirmed for this many days is shown as
 # possibly out of date.
@@ -356,6 +400,8 @@ LOGGING = {
         # The development server's own access log keeps Django's format.
         "django.server": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         "pikepdf": {"level": "WARNING"},
+        # Lockouts are warnings; every successful login need not be a line.
+        "axes": {"level": "WARNING"},
     },
 }
 
@@ -394,17 +440,14 @@ for _name in ("API_RATE_LIMIT", "EXPORT_RATE_LIMIT", "SEARCH_RATE_LIMIT"):
 # Redis when RATE_LIMIT_REDIS_URL is set (redis://host:6379/0). Kept apart
 # from the "default" cache, which pages use.
 _redis_url = os.environ.get("RATE_LIMIT_REDIS_URL", "")
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "ratelimit": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url, "KEY_PREFIX": "tracker"}
-        if _redis_url
-        else {
-            "BACKEND": "cases.ratelimit.SharedCounterCache",
-            "LOCATION": "ratelimit_cache",
-            # One row per address and window: room for many readers before old rows are culled.
-            "OPTIONS": {"MAX_ENTRIES": 100_000},
-        }
-    ),
-}
+CACHES["ratelimit"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url, "KEY_PREFIX": "tracker-ratelimit"}
+    if _redis_url
+    else {
+        "BACKEND": "cases.ratelimit.SharedCounterCache",
+        "LOCATION": "ratelimit_cache",
+        # One row per address and window: room for many readers before old rows are culled.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+)
 RATELIMIT_USE_CACHE = "ratelimit"
