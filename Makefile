@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench install install-dev translations check clean
+.PHONY: run test bench loadtest install install-dev translations check clean
 
 # Translations are kept as .po files and compiled into .mo files here, with
 # Babel (installed from requirements.txt), so no gettext tools are needed.
@@ -49,6 +49,19 @@ test: install-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# 200 readers for 60 s against gunicorn on this machine (needs wrk). Runs on
+# its own SQLite file with LOADTEST_CASES synthetic cases, made the first
+# time; set DATABASE_URL to test another database instead.
+LOADTEST_DB ?= sqlite:///$(CURDIR)/loadtest.sqlite3
+LOADTEST_CASES ?= 10000
+LOADTEST_ARGS ?=
+loadtest: install
+	@command -v wrk >/dev/null 2>&1 || { echo "make loadtest needs wrk: apt-get install wrk"; exit 1; }
+	export DEBUG=1 DATABASE_URL=$${DATABASE_URL:-$(LOADTEST_DB)}; \
+	$(BIN)/python manage.py migrate --no-input -v0 && \
+	{ $(BIN)/python manage.py shell -c "import sys; from cases.models import Case; sys.exit(0 if Case.objects.exists() else 1)" \
+	  || $(BIN)/python manage.py synthesize --cases $(LOADTEST_CASES); } && \
+	$(BIN)/python manage.py loadtest $(LOADTEST_ARGS)
 # Page timings at 10,000 and 100,000 synthetic cases, served by gunicorn as
 # in production. The databases are built once into .bench/ (a few minutes).
 # With DATABASE_URL=postgres://... they are made on that PostgreSQL server.

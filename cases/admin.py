@@ -6,7 +6,7 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html, format_html_join
@@ -304,6 +304,12 @@ class EventInline(RecordAdminMixin, nested_admin.NestedStackedInlineMixin, Trans
     ordering = ["date_lower", "date_upper", "position", "pk"]
 
 
+# A case page edits this many events in place; a case with more lists them,
+# each linked to its own page. Each event is about 19 form fields, and Django
+# refuses a form of more than DATA_UPLOAD_MAX_NUMBER_FIELDS (see settings).
+EVENTS_ON_CASE_PAGE = 30
+
+
 @admin.register(Case)
 class CaseAdmin(nested_admin.NestedModelAdminMixin, RecordAdmin, TranslationAdmin):
     list_display = ["person", "title", "current_status", "status_since_words", "last_verified", "visibility", "updated"]
@@ -318,7 +324,7 @@ class CaseAdmin(nested_admin.NestedModelAdminMixin, RecordAdmin, TranslationAdmi
     # Every language's title, whichever language the editor's admin is in.
     search_fields = ["person__name", "person__name_variants__name", *get_translation_fields("title")]
     autocomplete_fields = ["person"]
-    readonly_fields = ["current_status", "status_since_words", "attested_words", "status_history_table"]
+    readonly_fields = ["current_status", "status_since_words", "attested_words", "status_history_table", "event_links"]
     inlines = [EventInline, NestedCitationInline]
     fieldsets = [
         (None, {"fields": ["person", "title", "summary", "visibility"]}),
@@ -329,6 +335,64 @@ class CaseAdmin(nested_admin.NestedModelAdminMixin, RecordAdmin, TranslationAdmi
         (_("For editors only"), {"fields": ["internal_notes"]}),
         (_("Web address"), {"classes": ["collapse"], "fields": ["slug"]}),
     ]
+
+    def has_many_events(self, case):
+        if case is None:
+            return False
+        if not hasattr(case, "_has_many_events"):  # asked several times while one page is built
+            case._has_many_events = case.events.count() > EVENTS_ON_CASE_PAGE
+        return case._has_many_events
+
+    def get_inlines(self, request, obj):
+        # A long case's events are edited one by one on their own pages, so
+        # the case page stays small enough to open and to save.
+        if self.has_many_events(obj):
+            return [inline for inline in self.inlines if inline is not EventInline]
+        return self.inlines
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_many_events(obj):
+            fieldsets = [*fieldsets, (_("Events"), {"fields": ["event_links"]})]
+        return fieldsets
+
+    @admin.display(description=_("events"))
+    def event_links(self, case):
+        events = case.events.chronological()
+        event_list = reverse("admin:cases_event_changelist") + f"?case__id__exact={case.pk}"
+        add_event = reverse("admin:cases_event_add") + f"?case={case.pk}"
+        intro = format_html(
+            '<p>{} <a href="{}">{}</a> · <a href="{}">{}</a></p>',
+            _("This case has %(count)d events, too many to edit on one page: open an event to change it.")
+            % {"count": len(events)},
+            add_event,
+            _("Add an event to this case"),
+            event_list,
+            _("Search and filter this case's events"),
+        )
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:cases_event_change", args=[event.pk]),
+                    event.date_display or event.date,
+                    event.get_kind_display(),
+                    event.get_sets_status_display() or "—",
+                    event.get_visibility_display(),
+                )
+                for event in events
+            ),
+        )
+        return format_html(
+            "{}<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            intro,
+            _("date"),
+            _("event"),
+            _("puts the case in status"),
+            _("visibility"),
+            rows,
+        )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -8,6 +8,7 @@ only (internal notes, contact details, a source's full text) never appear.
 import datetime
 
 import django_filters
+from django import forms
 from django.db.models import Prefetch
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils import timezone
@@ -53,13 +54,32 @@ class Pagination(PageNumberPagination):
             )
         return number
 
+    def get_page_size(self, request):
+        # A page size that is not a positive whole number is refused, not silently replaced; a larger one gets 200.
+        value = request.query_params.get(self.page_size_query_param, "").strip()
+        if value == "":
+            return self.page_size
+        if not value.isascii() or not value.isdigit() or int(value) < 1:
+            raise ValidationError({"page_size": ["Give a whole number of at least 1 (at most 200 are given)."]})
+        return min(int(value), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = f"Records per page; at most {self.max_page_size} are given."
+        return parameters
+
 
 class UpdatedAfterFilter(BaseFilterBackend):
     """`?updated_after=<ISO 8601 date-time>`: records changed after then, oldest change first."""
 
     def filter_queryset(self, request, queryset, view):
-        value = request.query_params.get("updated_after")
-        if value is None:
+        value = request.query_params.get("updated_after", "")
+        if value.strip() == "":  # like every other filter, an empty value is no filter
             return queryset
         when = parse_updated_after(value)
         return queryset.filter(updated__gt=when).order_by("updated", "pk")
@@ -72,7 +92,7 @@ class UpdatedAfterFilter(BaseFilterBackend):
                 "in": "query",
                 "description": "Only records changed after this moment (ISO 8601, e.g. 2026-01-31T12:00:00Z), "
                 "ordered by their last change, then id. For keeping a copy in sync.",
-                "schema": {"type": "string", "format": "date-time"},
+                "schema": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]},
             }
         ]
 
@@ -341,7 +361,7 @@ class SourceSerializer(serializers.ModelSerializer):
         publisher = public_or_none(source.publisher)
         return OrganizationRefSerializer(publisher, context=self.context).data if publisher else None
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True, help_text="The stored file, or null when the source has none."))
     def get_file_url(self, source):
         if not source.file:
             return None
@@ -361,9 +381,47 @@ class PublicViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = [UpdatedAfterFilter]
 
 
-# The list page's filters whose choices come from the database: strings in the schema.
-extend_schema_field(OpenApiTypes.STR)(CaseFilter.base_filters["country"])
-extend_schema_field(OpenApiTypes.STR)(CaseFilter.base_filters["organization"])
+class ApiCaseFilter(CaseFilter):
+    """The list page's filters, taking what any valid request may send.
+
+    The page offers countries and organizations as choices from the data; an
+    API client may ask for any, and "no case there yet" is an answer, not a
+    mistake. Likewise a date range that ends before it begins finds nothing,
+    and `?status=` means no filter.
+    """
+
+    country = django_filters.CharFilter(
+        method="filter_country_code",
+        help_text="Two-letter ISO 3166 code of a country where an event happened or that deported the person.",
+    )
+    organization = django_filters.CharFilter(
+        method="filter_organization_slug", help_text="An organization's slug: it acted in the case or the person belongs to it."
+    )
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None:
+            # `?status=` is no filter, as an empty single value is.
+            data = data.copy()
+            for key in list(data):
+                data.setlist(key, [value for value in data.getlist(key) if value.strip()])
+        super().__init__(data, *args, **kwargs)
+
+    class Meta(CaseFilter.Meta):
+        form = forms.Form  # a range that ends before it begins finds nothing (below) rather than an error
+
+    def filter_happened(self, queryset, name, value):
+        if value.start and value.stop and value.start > value.stop:
+            return queryset.none()
+        return super().filter_happened(queryset, name, value)
+
+    def filter_country_code(self, queryset, name, value):
+        return self.filter_country(queryset, name, value.strip().upper())
+
+    def filter_organization_slug(self, queryset, name, value):
+        organization = Organization.objects.public().filter(slug=value.strip()).first()
+        if organization is None:
+            return queryset.none()
+        return self.filter_organization(queryset, name, organization)
 
 
 class CaseViewSet(PublicViewSet):
@@ -372,7 +430,7 @@ class CaseViewSet(PublicViewSet):
     lookup_field = "slug"
     lookup_value_regex = SLUG
     filter_backends = [DjangoFilterBackend, UpdatedAfterFilter]
-    filterset_class = CaseFilter
+    filterset_class = ApiCaseFilter
 
     def get_queryset(self):
         cases = Case.objects.public().for_list().order_by("sort_name", "pk")
@@ -439,6 +497,52 @@ class EventViewSet(PublicViewSet):
             .prefetch_related(Prefetch("citations", queryset=Citation.objects.public().with_source(), to_attr="public_citations"))
             .order_by("case__slug", "date_lower", "date_upper", "position", "pk")
         )
+
+
+# --- The schema's answers besides 200 ------------------------------------------
+
+NO_NUL = "^[^\\x00]*$"
+_DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+_FIELD_ERRORS = {
+    "type": "object",
+    "description": "For each parameter that was refused, what is wrong with it.",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+
+def _json(description, schema):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def document_every_answer(result, generator, request, public):
+    """drf-spectacular hook: the answers every operation may give besides 200, and empty parameters.
+
+    An empty query parameter (`?country=`) means no filter on every list,
+    as it does on the list page, so each optional one allows an empty value.
+    """
+    retry_after = {"Retry-After": {"description": "Seconds to wait before asking again.", "schema": {"type": "integer"}}}
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            parameters = operation.get("parameters", [])
+            if any(parameter["in"] == "query" for parameter in parameters) and "schema" not in operation["operationId"]:
+                responses.setdefault("400", _json("A parameter was refused.", _FIELD_ERRORS))
+            responses.setdefault("404", _json("No such public record, or no such page of the list.", _DETAIL))
+            responses.setdefault("429", {**_json("Too many requests from this address.", _DETAIL), "headers": retry_after})
+            responses.setdefault("503", {**_json("The database is unavailable; try again shortly.", _DETAIL), "headers": retry_after})
+            for parameter in parameters:
+                if parameter["in"] != "query":
+                    continue
+                if not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+                schema = parameter.get("schema", {})
+                if schema.get("type") == "string" and not {"enum", "format", "pattern"} & set(schema):
+                    schema["pattern"] = NO_NUL  # Django refuses a NUL character in any text field
+    return result
 
 
 router = DefaultRouter()

@@ -35,3 +35,12 @@ class CasesConfig(AppConfig):
         post_save.connect(signals.name_saved, sender="cases.NameVariant", dispatch_uid="cases_variant_name_saved")
         # After every migrate, once Django has made the permissions: the three roles.
         post_migrate.connect(roles.setup_roles, sender=self, dispatch_uid="cases_setup_roles")
+        # The rate limits' counters live in a cache table that is not a model;
+        # migrate makes it too, so no deployment step can forget it.
+        post_migrate.connect(create_cache_tables, sender=self, dispatch_uid="cases_create_cache_tables")
+
+
+def create_cache_tables(using, **kwargs):
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)

@@ -44,7 +44,22 @@ COLUMNS = [
 
 # Lists in a CSV cell are joined with this.
 SEPARATOR = " | "
-FORMULA_STARTS = ("=", "+", "@", "\t", "\r")
+# A spreadsheet runs a cell that starts with one of these as a formula
+# (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """One CSV cell as text a spreadsheet shows rather than runs: lists joined, None empty, formulas quoted."""
+    if isinstance(value, list):
+        value = SEPARATOR.join(value)
+    elif value is None:
+        value = ""
+    else:
+        value = str(value)
+    if value.startswith(FORMULA_STARTS):
+        value = "'" + value
+    return value
 
 
 def with_public_related(queryset):
@@ -175,16 +190,6 @@ def error_response(case_filter, as_json):
     return HttpResponse("\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8")
 
 
-def csv_cell(value):
-    if isinstance(value, list):
-        value = SEPARATOR.join(value)
-    elif value is None:
-        value = ""
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
-        value = "'" + value  # a spreadsheet must not run a cell as a formula
-    return value
-
-
 def csv_lines(request, cases):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -198,7 +203,7 @@ def csv_lines(request, cases):
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
-        writer.writerow([csv_cell(values[column]) for column in COLUMNS])
+        writer.writerow([spreadsheet_safe(values[column]) for column in COLUMNS])
     yield buffer.getvalue().encode("utf-8")
 
 

@@ -15,6 +15,8 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django_filters.views import FilterView
 
+from tracker.errors import RETRY_AFTER_SECONDS
+
 from . import caching, dossier, timeline, uploads
 from .filters import CaseFilter
 from .paging import MAX_PAGES, PublicPaginator, requested_page
@@ -44,7 +46,9 @@ def healthz(request):
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+        response = JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return JsonResponse({"status": "ok", "database": "ok"})
 
 

@@ -142,6 +142,7 @@ def chromium():
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail(f"No Chromium at {CHROMIUM}: install Debian's chromium package.")
         pytest.skip(f"No Chromium at {CHROMIUM}")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the test's own
@@ -152,9 +153,38 @@ def chromium():
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
             yield browser
             browser.close()
+            # Database connections opened while Playwright's loop ran belong to
+            # its context, where the test database's teardown cannot see them:
+            # closed here, or PostgreSQL refuses to drop the test database.
+            connections.close_all()
     finally:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
+
+def make_pdf(author="", script="", attachment=b""):
+    """A one-page PDF, with an author in its properties and XMP, a script run on opening and an attached file if asked."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    if author:
+        pdf.docinfo["/Author"] = author
+        pdf.docinfo["/Creator"] = f"Word processor of {author}"
+        pdf.docinfo["/Producer"] = "PDF maker 1.0"
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["dc:creator"] = [author]
+    if script:
+        pdf.Root.OpenAction = pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String(script)))
+        pdf.Root.Names = pikepdf.Dictionary(
+            JavaScript=pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String("run"), pdf.Root.OpenAction]))
+        )
+    if attachment:
+        pdf.attachments["attached.txt"] = pikepdf.AttachedFileSpec(pdf, attachment, filename="attached.txt")
+    output = io.BytesIO()
+    pdf.save(output, compress_streams=False)
+    return output.getvalue()
 
 @pytest.fixture(autouse=True)
 def english_until_a_request_says_otherwise():

@@ -282,3 +282,60 @@ def test_docs_page_works_in_a_browser_under_the_csp(live_server, seeded, chromiu
     assert page.locator(".opblock").count() >= 10
     assert page.locator(".swagger-ui .info .title").inner_text().startswith("Case tracker API")
     assert problems == [], problems  # a CSP violation is reported as a console error
+
+
+# --- The schema says what the answers are -------------------------------------
+
+
+def schema(client):
+    return json.loads(client.get("/api/schema/", {"format": "json"}).content)
+
+
+def test_a_source_without_a_file_has_a_null_file_url_and_the_schema_says_it_may(client):
+    make_source(title="No file")
+    [source] = client.get("/api/sources/").json()["results"]
+    assert source["file_url"] is None
+    assert schema(client)["components"]["schemas"]["Source"]["properties"]["file_url"]["nullable"] is True
+
+
+def test_every_operation_documents_its_error_answers(client):
+    paths = schema(client)["paths"]
+    assert {"200", "400", "404", "429", "503"} <= set(paths["/api/cases/"]["get"]["responses"])
+    assert {"200", "404", "429", "503"} <= set(paths["/api/cases/{slug}/"]["get"]["responses"])
+    assert "Retry-After" in paths["/api/cases/"]["get"]["responses"]["429"]["headers"]
+
+
+def test_empty_parameters_are_no_filter_on_every_list(client):
+    make_case()
+    for url, parameter in [
+        ("/api/cases/", "updated_after"),
+        ("/api/cases/", "happened_before"),
+        ("/api/cases/", "status"),
+        ("/api/cases/", "country"),
+        ("/api/events/", "kind"),
+        ("/api/people/", "page_size"),
+    ]:
+        response = client.get(url, {parameter: ""})
+        assert response.status_code == 200, (url, parameter, response.content)
+
+
+def test_a_page_size_that_is_not_a_whole_number_is_refused(client):
+    response = client.get("/api/people/", {"page_size": "ten"})
+    assert response.status_code == 400
+    assert "page_size" in response.json()
+    assert client.get("/api/people/", {"page_size": "0"}).status_code == 400
+
+
+def test_a_country_or_organization_nobody_cites_finds_no_case_rather_than_an_error(client):
+    case = make_case()
+    make_event(case, country="TJ")
+    assert client.get("/api/cases/", {"country": "FR"}).json()["count"] == 0
+    assert client.get("/api/cases/", {"country": "tj"}).json()["count"] == 1
+    assert client.get("/api/cases/", {"organization": "no-such-agency"}).json()["count"] == 0
+
+
+def test_a_date_range_that_ends_before_it_begins_finds_nothing(client):
+    case = make_case()
+    make_event(case, date="2000/2020")
+    response = client.get("/api/cases/", {"happened_after": "2015-01-01", "happened_before": "2005-01-01"})
+    assert response.status_code == 200 and response.json()["count"] == 0

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cases.exports import spreadsheet_safe
 from cases.models import EventKind, Status, Visibility
 from tests.conftest import body, make_case, make_citation, make_event, make_person, make_source, make_variant
 
@@ -120,6 +121,26 @@ def test_a_cell_is_never_a_spreadsheet_formula(client):
     [row] = read_csv(client.get("/export/cases.csv"))
     assert row["person"] == "'=HYPERLINK(\"http://evil\")"
     assert read_json(client.get("/export/cases.json"))["results"][0]["person"].startswith("=")
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_no_column_of_the_csv_starts_with_a_formula_character(client, start):
+    person = make_person(name=f"{start}2+3+cmd|' /C calc'!A0")
+    make_variant(person, f"{start}HYPERLINK(\"http://evil\")")
+    make_case(person=person, title=f"{start}SUM(1)", slug="formula")
+    [row] = read_csv(client.get("/export/cases.csv"))
+    assert row["person"] == f"'{start}2+3+cmd|' /C calc'!A0"
+    assert row["other_spellings"] == f"'{start}HYPERLINK(\"http://evil\")"
+    assert row["case_title"] == f"'{start}SUM(1)"
+    assert not [value for value in row.values() if value.startswith(("=", "+", "-", "@", "\t", "\r"))]
+
+
+def test_spreadsheet_safe_leaves_ordinary_cells_alone():
+    assert spreadsheet_safe("Abdullokhi Shamsiddin") == "Abdullokhi Shamsiddin"
+    assert spreadsheet_safe(["a", "b"]) == "a | b"
+    assert spreadsheet_safe(None) == ""
+    assert spreadsheet_safe(12) == "12"
+    assert spreadsheet_safe(["-a", "b"]) == "'-a | b"
 
 
 def test_export_queries_do_not_grow_with_rows(client):

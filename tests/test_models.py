@@ -22,7 +22,7 @@ from cases.models import (
     Visibility,
 )
 
-from .conftest import make_case, make_citation, make_event, make_organization, make_person, make_source
+from .conftest import make_case, make_citation, make_event, make_organization, make_pdf, make_person, make_source
 
 pytestmark = pytest.mark.django_db
 
@@ -136,13 +136,13 @@ def test_excerpt_must_be_verbatim_when_the_source_text_is_known():
 
 def test_uploaded_source_file_gets_its_sha256_and_a_generated_name(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    content = b"%PDF-1.4 a court document"
-    source = make_source(file=SimpleUploadedFile("Witness Name - letter.pdf", content))
-    assert source.sha256 == hashlib.sha256(content).hexdigest()
+    source = make_source(file=SimpleUploadedFile("Witness Name - letter.pdf", make_pdf(author="Witness Name")))
+    stored = source.file.open("rb").read()
+    assert source.sha256 == hashlib.sha256(stored).hexdigest(), "the checksum is the stored (cleaned) file's"
     assert "Witness" not in source.file.name and source.file.name.endswith(".pdf")
     source.title = "Renamed"
     source.save()
-    assert Source.objects.get(pk=source.pk).sha256 == hashlib.sha256(content).hexdigest()
+    assert Source.objects.get(pk=source.pk).sha256 == hashlib.sha256(stored).hexdigest()
 
 
 def test_person_cannot_be_their_own_relative():

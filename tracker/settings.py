@@ -6,7 +6,9 @@ rather than guessing.
 """
 
 import os
+import re
 from datetime import timedelta
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -93,8 +95,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer and every log line carries the request's id.
+    "tracker.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Requests over a client's limit on /api/, /export/ and name searches stop
+    # here, before any other work (a cached page included).
+    "cases.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # A first visit to the English home page goes to the reader's language.
@@ -146,6 +153,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several editors at once on SQLite: readers never wait for a writer
+    # (write-ahead log), a transaction takes the write lock when it begins
+    # rather than failing with "database is locked" when it first writes,
+    # and a writer waits up to SQLITE_BUSY_TIMEOUT_MS for the one before it.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": (
+            "PRAGMA journal_mode=WAL;"
+            "PRAGMA synchronous=NORMAL;"
+            f"PRAGMA busy_timeout={envint('SQLITE_BUSY_TIMEOUT_MS', 10000)};"
+        ),
+        "transaction_mode": "IMMEDIATE",
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -330,11 +350,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_RATE_LIMIT", "600/minute")},
-    # The client address for throttling: REMOTE_ADDR, or the last address a
-    # trusted proxy adds to X-Forwarded-For (never a header the client sets).
-    "NUM_PROXIES": 1 if TRUST_X_FORWARDED_FOR else 0,
+    # Rate limits are not DRF's (each worker would count alone): see RATE LIMITS below.
+    "DEFAULT_THROTTLE_CLASSES": [],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Case tracker API",
@@ -349,7 +366,96 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # A case's current status and the status an event sets share one list of choices.
     "ENUM_NAME_OVERRIDES": {"StatusEnum": "cases.models.Status"},
+    # 400, 404, 429 and 503 documented on every operation; empty parameters allowed.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "cases.api.document_every_answer"],
 }
 
 # Uploaded source files and photos larger than this are refused.
 MAX_UPLOAD_MB = envint("MAX_UPLOAD_MB", 20)
+
+# --- Logging and error reports ---------------------------------------------
+
+# One line per log record on stderr, where gunicorn, systemd or a container
+# runtime collects it: time, level, logger, the request's id (also sent back
+# in the X-Request-ID header) and the message. Every answer of 400 or more is
+# logged by Django ("Not Found: /x"), a 500 or 503 with its traceback.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "tracker.logs.RequestIdFilter"},
+    },
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s %(message)s"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "filters": ["request_id"],
+            "formatter": "line",
+        },
+        # Mails each server error to ADMINS (nothing when ADMINS is empty).
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        # The development server's own access log keeps Django's format.
+        "django.server": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "pikepdf": {"level": "WARNING"},
+        # Lockouts are warnings; every successful login need not be a line.
+        "axes": {"level": "WARNING"},
+    },
+}
+
+
+def envaddresses(name):
+    """ADMINS=\"Ana <ana@example.org>, ops@example.org\" as Django's (name, address) pairs."""
+    pairs = [(display, address) for display, address in getaddresses([os.environ.get(name, "")]) if address]
+    for _, address in pairs:
+        if "@" not in address:
+            raise ImproperlyConfigured(f"{name} must be e-mail addresses separated by commas; got {address!r}.")
+    return [(display or address, address) for display, address in pairs]
+
+
+# Who receives an e-mail with the traceback of every server error.
+ADMINS = envaddresses("ADMINS")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", "root@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+
+# --- Rate limits -----------------------------------------------------------
+
+# Requests one client address may make, as "number/unit" (second, minute,
+# hour, day), counted in a cache all workers share. The address is the one
+# login lockouts use: behind a proxy, set TRUST_X_FORWARDED_FOR.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/minute")
+EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "30/minute")
+SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "120/minute")
+for _name in ("API_RATE_LIMIT", "EXPORT_RATE_LIMIT", "SEARCH_RATE_LIMIT"):
+    if not re.fullmatch(r"[1-9]\d*/(second|minute|hour|day)", globals()[_name]):
+        raise ImproperlyConfigured(f"{_name} must look like 600/minute (second, minute, hour or day); got {globals()[_name]!r}.")
+
+# The counters: a table in the database by default (`migrate` creates it),
+# Redis when RATE_LIMIT_REDIS_URL is set (redis://host:6379/0). Kept apart
+# from the "default" cache, which pages use.
+_redis_url = os.environ.get("RATE_LIMIT_REDIS_URL", "")
+CACHES["ratelimit"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url, "KEY_PREFIX": "tracker-ratelimit"}
+    if _redis_url
+    else {
+        "BACKEND": "cases.ratelimit.SharedCounterCache",
+        "LOCATION": "ratelimit_cache",
+        # One row per address and window: room for many readers before old rows are culled.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+)
+RATELIMIT_USE_CACHE = "ratelimit"

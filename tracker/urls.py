@@ -14,6 +14,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
 ]
 
+# 503 with Retry-After while the database is away, 500 otherwise; JSON on /api/.
+handler500 = "tracker.errors.server_error"
+
 # The public site in every language: English at the root, so addresses
 # given out before there were other languages keep working, and /ru/…,
 # /tg/… for the others. The data (exports, API, sitemap) answers at the
