@@ -418,21 +418,21 @@ class NameToken(models.Model):
         return self.token
 
 
-def rebuild_name_tokens(person_ids):
+def rebuild_name_tokens(person_ids, using="default"):
     """Rebuild the name index of these people from their names and spellings (call after bulk writes)."""
     ids = sorted({pk for pk in person_ids if pk})
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        NameToken.objects.filter(person__in=chunk).delete()
+        NameToken.objects.using(using).filter(person__in=chunk).delete()
         rows, public_people = [], {}
-        for pk, name, visibility in Person.objects.filter(pk__in=chunk).values_list("pk", "name", "visibility"):
+        for pk, name, visibility in Person.objects.using(using).filter(pk__in=chunk).values_list("pk", "name", "visibility"):
             public_people[pk] = visibility == Visibility.PUBLIC
             rows += [NameToken(person_id=pk, token=token, public=public_people[pk]) for token in names.tokens(name)]
-        variants = NameVariant.objects.filter(person__in=public_people).values_list("pk", "person", "name", "visibility")
+        variants = NameVariant.objects.using(using).filter(person__in=public_people).values_list("pk", "person", "name", "visibility")
         for pk, person_id, name, visibility in variants:
             public = public_people[person_id] and visibility == Visibility.PUBLIC
             rows += [NameToken(person_id=person_id, variant_id=pk, token=token, public=public) for token in names.tokens(name)]
-        NameToken.objects.bulk_create(rows, batch_size=1000)
+        NameToken.objects.using(using).bulk_create(rows, batch_size=1000)
 
 
 class NameSearch:

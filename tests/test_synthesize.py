@@ -94,3 +94,11 @@ def test_a_database_with_records_is_refused_and_left_as_it_was():
 def test_a_bad_share_is_refused():
     with pytest.raises(CommandError, match="between 0 and 1"):
         synthesize(cases=10, internal_share=1.5)
+
+
+def test_synthetic_people_are_in_the_name_index_the_search_reads(client):
+    synthesize(cases=60, seed=7)
+    person = Person.objects.public().filter(cases__visibility=Visibility.PUBLIC).first()
+    surname = person.name.split()[-1]
+    page = client.get("/people/", {"q": surname}).content.decode()
+    assert person.get_absolute_url() in page

@@ -32,6 +32,7 @@ from cases.models import (
     SourceKind,
     Status,
     Visibility,
+    rebuild_name_tokens,
     unique_slug_base,
 )
 
@@ -125,6 +126,9 @@ class Command(BaseCommand):
         Case.objects.using(alias).refresh_statuses()
         # A real list was not all updated in the same second.
         Case.objects.using(alias).update(updated=F("created"))
+        # Bulk writes send no signals: build the name index the search reads.
+        with transaction.atomic(using=alias):
+            rebuild_name_tokens(Person.objects.using(alias).values_list("pk", flat=True), using=alias)
         elapsed = time.perf_counter() - started
         self.stdout.write(
             f"made {Case.objects.using(alias).count()} cases, {Event.objects.using(alias).count()} events, "
