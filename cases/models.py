@@ -433,8 +433,59 @@ class Relationship(Publishable):
 # Cases and events ------------------------------------------------------------
 
 
+def status_from_history(history):
+    """A case's derived status fields from its public status-setting events, sorted oldest first.
+
+    The one rule for a case's status: `Case.compute_status` applies it to one
+    case, `CaseQuerySet.refresh_statuses` to many.
+    """
+    last = history[-1] if history else None
+    return {
+        "current_status": last.sets_status if last else Status.UNKNOWN,
+        "status_since": last.date if last else "",
+        "status_since_lower": last.date_lower if last else None,
+        "status_since_upper": last.date_upper if last else None,
+        "status_event": last,
+    }
+
+
+STATUS_FIELDS = ("current_status", "status_since", "status_since_lower", "status_since_upper", "status_event_id")
+
+
 class CaseQuerySet(PublishableQuerySet):
     public_parents = ("person",)
+
+    def refresh_statuses(self, chunk_size=1000):
+        """Derive the status of every case in the queryset again, as `Case.refresh_status` does for one.
+
+        Works through the cases in chunks by id with the same number of
+        queries per chunk (the cases, their status events, the update), so a
+        bulk change of 100,000 cases costs a few hundred queries, not a
+        hundred thousand. Only cases whose status changed are written, and
+        only they get a new `updated` time. Returns how many changed.
+        """
+        changed, last_pk = 0, 0
+        while True:
+            chunk = list(
+                self.filter(pk__gt=last_pk).order_by("pk").only(*STATUS_FIELDS[:-1], "status_event")[:chunk_size]
+            )
+            if not chunk:
+                return changed
+            last_pk = chunk[-1].pk
+            histories = {case.pk: [] for case in chunk}
+            events = Event.objects.using(self.db).filter(case_id__in=histories).status_setting().order_by()
+            for event in events.only("case", "sets_status", "date", "date_lower", "date_upper", "position"):
+                histories[event.case_id].append(event)
+            now, stale = timezone.now(), []
+            for case in chunk:
+                before = [getattr(case, field) for field in STATUS_FIELDS]
+                for field, value in status_from_history(sorted(histories[case.pk], key=Event.sort_key)).items():
+                    setattr(case, field, value)
+                if [getattr(case, field) for field in STATUS_FIELDS] != before:
+                    case.updated = now
+                    stale.append(case)
+            Case.objects.using(self.db).bulk_update(stale, [*STATUS_FIELDS[:-1], "status_event", "updated"], batch_size=chunk_size)
+            changed += len(stale)
 
     def with_status(self, *statuses):
         return self.filter(current_status__in=statuses)
@@ -501,9 +552,7 @@ class Case(Publishable):
 
     def status_history(self, include_internal=False):
         """The events that set this case's status, oldest first."""
-        events = Event.objects.filter(case_id=self.pk).exclude(sets_status="")
-        if not include_internal:
-            events = events.filter(visibility=Visibility.PUBLIC)
+        events = Event.objects.filter(case_id=self.pk).status_setting(include_internal)
         return sorted(events, key=Event.sort_key)
 
     def compute_status(self):
@@ -513,12 +562,8 @@ class Case(Publishable):
         tell the public what the event itself hides.
         """
         history = self.status_history() if self.pk else []
-        last = history[-1] if history else None
-        self.current_status = last.sets_status if last else Status.UNKNOWN
-        self.status_since = last.date if last else ""
-        self.status_since_lower = last.date_lower if last else None
-        self.status_since_upper = last.date_upper if last else None
-        self.status_event = last
+        for field, value in status_from_history(history).items():
+            setattr(self, field, value)
 
     def refresh_status(self):
         self.compute_status()
@@ -641,16 +686,26 @@ class ReleaseReason(models.TextChoices):
     OTHER = "other", _("Other (see note)")
 
 
+# SQLite takes at most 32,766 parameters in a query (999 before 3.32).
+CASE_IDS_PER_QUERY = 900
+
+
 class EventQuerySet(PublishableQuerySet):
     public_parents = ("case", "case__person")
 
     def set_visibility(self, visibility):
         # A bulk update sends no signals: refresh the statuses it can change.
-        case_ids = set(self.values_list("case_id", flat=True))
+        case_ids = sorted(set(self.values_list("case_id", flat=True)))
         changed = super().set_visibility(visibility)
-        for case in Case.objects.filter(pk__in=case_ids):
-            case.refresh_status()
+        # In slices, so that no query carries more ids than a database takes.
+        for start in range(0, len(case_ids), CASE_IDS_PER_QUERY):
+            Case.objects.filter(pk__in=case_ids[start : start + CASE_IDS_PER_QUERY]).refresh_statuses()
         return changed
+
+    def status_setting(self, include_internal=False):
+        """Events that set their case's status (public ones only, unless asked)."""
+        events = self.exclude(sets_status="")
+        return events if include_internal else events.filter(visibility=Visibility.PUBLIC)
 
     def chronological(self):
         # Open lower ends first, then the upper bound, then the editor's order.
