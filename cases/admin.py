@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.db import models
+from django.db import models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import admin_import, dates, restore
+from . import admin_import, dates, publishing, restore
 from .forms import LockedModelForm
 from .models import (
     CUSTODY_ENDS,
@@ -30,6 +30,7 @@ from .models import (
     StatisticClaim,
     Visibility,
     WORDS_NOT_COPIED,
+    visibility_requests,
 )
 from .names import fold
 
@@ -84,30 +85,69 @@ class RecordAdminMixin:
         return [*fieldsets, (None, {"fields": ["loaded_version"]})]
 
 
+def report_visibility(request, outcome, withheld=()):
+    """Tell the user what a publish or unpublish did, and what it left as it was and why."""
+    if outcome.changed:
+        messages.success(
+            request,
+            ngettext("Visibility changed on %(n)d record.", "Visibility changed on %(n)d records.", outcome.changed)
+            % {"n": outcome.changed},
+        )
+    for record, reason in outcome.refused[:MAX_LISTED]:
+        messages.error(request, _("“%(record)s” was not published. %(reason)s") % {"record": record, "reason": reason})
+    if len(outcome.refused) > MAX_LISTED:
+        messages.error(
+            request,
+            _("%(n)d more records were not published for the same reason.") % {"n": len(outcome.refused) - MAX_LISTED},
+        )
+    for record in withheld[:MAX_LISTED]:
+        if record.is_public:
+            message = _("“%(record)s” is still public: only a publisher can unpublish it.")
+        else:
+            message = _("“%(record)s” is internal: only a publisher can publish it.")
+        messages.warning(request, message % {"record": record})
+
+
+# Messages name at most this many records; the rest are counted.
+MAX_LISTED = 10
+
+
 class RecordAdmin(RecordAdminMixin, SimpleHistoryAdmin):
+    """Every record's admin. Whatever a page saves (the form, its inlines, a
+    version from the history), a change of visibility is applied afterwards
+    through `set_visibility`, as the signed-in user: a publisher's goes
+    through (facts without a public citation excepted), anyone else's leaves
+    the record as it was, or internal if it is brought back, and says so.
+    """
+
     actions = ["publish", "unpublish"]
     change_list_template = "admin/cases/record_change_list.html"
 
     def has_publish_permission(self, request):
         return can_publish(request)
 
+    def changeform_view(self, request, *args, **kwargs):
+        with transaction.atomic(), visibility_requests() as requests:
+            response = super().changeform_view(request, *args, **kwargs)
+            report_visibility(request, *publishing.apply_requests(requests, request.user))
+        return response
+
+    def history_form_view(self, request, *args, **kwargs):
+        with transaction.atomic(), visibility_requests() as requests:
+            response = super().history_form_view(request, *args, **kwargs)
+            report_visibility(request, *publishing.apply_requests(requests, request.user))
+        return response
+
     @admin.action(description=_("Publish the selected records"), permissions=["publish"])
     def publish(self, request, queryset):
-        changed = queryset.set_visibility(Visibility.PUBLIC)
-        self.message_user(
-            request,
-            ngettext("%(n)d record published.", "%(n)d records published.", changed) % {"n": changed},
-            messages.SUCCESS,
-        )
+        self.change_visibility(request, queryset, Visibility.PUBLIC)
 
     @admin.action(description=_("Unpublish the selected records (make them internal)"), permissions=["publish"])
     def unpublish(self, request, queryset):
-        changed = queryset.set_visibility(Visibility.INTERNAL)
-        self.message_user(
-            request,
-            ngettext("%(n)d record made internal.", "%(n)d records made internal.", changed) % {"n": changed},
-            messages.SUCCESS,
-        )
+        self.change_visibility(request, queryset, Visibility.INTERNAL)
+
+    def change_visibility(self, request, queryset, visibility):
+        report_visibility(request, queryset.set_visibility(visibility, by=request.user))
 
 
 class CitationInline(RecordAdminMixin, admin.StackedInline):
@@ -413,7 +453,7 @@ def deleted_records_view(request):
         if entry is None or model._default_manager.filter(pk=entry.id).exists():
             messages.error(request, _("That record cannot be restored: it is not deleted, or you may not add it."))
         else:
-            count = restore.restore(entry, request.user)
+            count, *visibility = restore.restore(entry, request.user)
             messages.success(
                 request,
                 ngettext(
@@ -423,6 +463,7 @@ def deleted_records_view(request):
                 )
                 % {"record": entry.instance, "others": count - 1},
             )
+            report_visibility(request, *visibility)
         return redirect(request.path)
     sections = [(model._meta.verbose_name_plural, model._meta.model_name, restore.deleted(model)) for model in restorable]
     context = {

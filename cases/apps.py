@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,5 +23,9 @@ class CasesConfig(AppConfig):
         pre_save.connect(signals.fill_derived_fields, dispatch_uid="cases_fill_derived_fields")
         post_save.connect(signals.event_saved, sender="cases.Event", dispatch_uid="cases_event_saved")
         post_delete.connect(signals.event_deleted, sender="cases.Event", dispatch_uid="cases_event_deleted")
+        post_save.connect(signals.citation_changed, sender="cases.Citation", dispatch_uid="cases_citation_saved")
+        post_delete.connect(signals.citation_changed, sender="cases.Citation", dispatch_uid="cases_citation_deleted")
+        post_save.connect(signals.record_saved, dispatch_uid="cases_record_saved")
+        pre_delete.connect(signals.record_deleted, dispatch_uid="cases_record_deleted")
         # After every migrate, once Django has made the permissions: the three roles.
         post_migrate.connect(roles.setup_roles, sender=self, dispatch_uid="cases_setup_roles")

@@ -688,13 +688,15 @@ class Writer:
         self.sources.update({url: source.pk for url, source in new.items()})
 
     def _citations(self, rows):
-        wanted = [row for row in rows if row.values.get("excerpt")]
+        # A row's sources cite its fact even without an excerpt: the citation
+        # then says its words are not copied yet, and the fact can be published.
+        wanted = [row for row in rows if row.urls]
         if not wanted:
             return
         existing = set(
             Citation.objects.filter(
                 source__in={self.sources[url] for row in wanted for url in row.urls},
-                excerpt__in={row.values["excerpt"] for row in wanted},
+                excerpt__in={row.values.get("excerpt") or "" for row in wanted},
             ).values_list("source_id", "excerpt", "event_id", "case_id", "person_id")
         )
         new = []
@@ -704,12 +706,13 @@ class Writer:
             for url in row.urls:
                 source_id = self.sources[url]
                 ids = {"event": None, "case": None, "person": None, name: target.pk}
-                key = (source_id, row.values["excerpt"], ids["event"], ids["case"], ids["person"])
+                excerpt = row.values.get("excerpt") or ""
+                key = (source_id, excerpt, ids["event"], ids["case"], ids["person"])
                 if key in existing:
                     continue
                 existing.add(key)
                 confidence = row.values.get("confidence") or Confidence.UNKNOWN
-                new.append(Citation(source_id=source_id, excerpt=row.values["excerpt"], confidence=confidence, **{name: target}))
+                new.append(Citation(source_id=source_id, excerpt=excerpt, confidence=confidence, **{name: target}))
                 row.changes["created"] += 1
         self._create(Citation, new)
 

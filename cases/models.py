@@ -8,11 +8,13 @@ public, whatever its own flag says).
 
 import datetime
 import re
+import threading
+from contextlib import contextmanager
 
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models
-from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
@@ -74,18 +76,98 @@ def public_or_none(record):
     return record if record is not None and record.is_public else None
 
 
+class VisibilityRefused(PermissionDenied):
+    """Someone without the publish permission tried to change what the public sees."""
+
+
+_publisher = threading.local()
+
+
+def may_publish(user):
+    return user is not None and user.is_active and user.has_perm("cases.publish")
+
+
+@contextmanager
+def publishing(user):
+    """Inside this block, `save()` may change visibility, if `user` holds the publish permission.
+
+    Any other save that would publish or unpublish a record is refused. The
+    admin uses `visibility_requests` instead, so that an Editor's form,
+    revert or restore brings records back internal rather than failing.
+    """
+    previous = getattr(_publisher, "user", None)
+    _publisher.user = user
+    try:
+        yield
+    finally:
+        _publisher.user = previous
+
+
+@contextmanager
+def visibility_requests():
+    """Inside this block, `save()` keeps each record's stored visibility and notes what was asked.
+
+    Yields the list of (model, pk, visibility) asked for; the caller then
+    applies it through `set_visibility` as its user, once everything else is
+    saved (so a citation saved on the same page already counts).
+    """
+    previous = getattr(_publisher, "requests", None)
+    _publisher.requests = []
+    try:
+        yield _publisher.requests
+    finally:
+        _publisher.requests = previous
+
+
+def acting_publisher():
+    user = getattr(_publisher, "user", None)
+    return user if may_publish(user) else None
+
+
+# Fields a reader never sees: changing only these leaves the public `updated` time alone.
+NOT_SHOWN_FIELDS = {"id", "internal_notes", "contact_details", "text", "external_id", "created", "updated", "edited", "search_key"}
+
+
 class PublishableQuerySet(models.QuerySet):
     # Records a row depends on, which must be public too for the row to be.
     public_parents = ()
+    # A fact a reader is told (an event, an affiliation…) is public only with a public citation.
+    needs_citation = False
 
     def public(self):
-        conditions = {"visibility": Visibility.PUBLIC}
-        conditions.update({f"{parent}__visibility": Visibility.PUBLIC for parent in self.public_parents})
-        return self.filter(**conditions)
+        conditions = {f"{parent}__visibility": Visibility.PUBLIC for parent in self.public_parents}
+        return self.own_public().filter(**conditions)
 
-    def set_visibility(self, visibility):
-        """Publish or unpublish every record in the queryset; returns how many changed."""
-        return self.exclude(visibility=visibility).update(visibility=visibility, updated=timezone.now())
+    def own_public(self):
+        """Public by the record's own flag and, for a fact, backed by a public citation; parents unchecked."""
+        records = self.filter(visibility=Visibility.PUBLIC)
+        return records.filter(publicly_cited(self.model)) if self.needs_citation else records
+
+    def publish_refusals(self):
+        """The records here that may not be published, as (record, reason): facts no public source supports."""
+        from .publishing import refusals
+
+        return refusals(self)
+
+    def set_visibility(self, visibility, by, reason=""):
+        """Publish or unpublish every record here as `by`, who must hold the publish permission.
+
+        One transaction with the statuses it changes; facts without a public
+        citation are left internal. Returns a `publishing.Outcome`.
+        """
+        from .publishing import change_visibility
+
+        return change_visibility(self, visibility, by, reason)
+
+
+def publicly_cited(model):
+    """A condition on `model`'s rows: at least one citation of it is public and so is its source."""
+    field = next(name for name in CITATION_TARGETS if Citation._meta.get_field(name).related_model is model)
+    return Exists(
+        Citation.objects.filter(
+            visibility=Visibility.PUBLIC, source__visibility=Visibility.PUBLIC, **{field: OuterRef("pk")}
+        )
+    )
 
 
 class Publishable(models.Model):
@@ -101,7 +183,11 @@ class Publishable(models.Model):
         _("internal notes"), blank=True, help_text=_("For editors only. Never shown on public pages.")
     )
     created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    # What readers are told (API, feeds, sitemap, "page last updated"): it moves
+    # only when something they can see changes, so internal work stays unseen.
     updated = models.DateTimeField(_("last updated"), default=timezone.now, editable=False)
+    # Every save, internal or not: the version that keeps two editors from overwriting each other.
+    edited = models.DateTimeField(_("last saved"), default=timezone.now, editable=False)
 
     objects = PublishableQuerySet.as_manager()
     # Who changed what and when, for every concrete model; deleted records
@@ -115,11 +201,61 @@ class Publishable(models.Model):
     def is_public(self):
         return self.visibility == Visibility.PUBLIC
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored = dict(zip(field_names, values))
+        return instance
+
+    def stored_values(self):
+        """The record's columns as the database holds them, or None if it is not there (new, or deleted)."""
+        stored = getattr(self, "_stored", None)
+        if stored is not None and "visibility" in stored:
+            return stored
+        if self.pk is None:
+            return None
+        columns = [field.attname for field in self._meta.concrete_fields]
+        return type(self)._default_manager.filter(pk=self.pk).values(*columns).first()
+
+    def reader_sees_change(self, stored):
+        """Whether saving this record now changes anything a reader can see."""
+        if stored is None:
+            return self.is_public
+        if Visibility.PUBLIC not in (stored["visibility"], self.visibility):
+            return False
+        return any(
+            field.get_prep_value(getattr(self, field.attname)) != field.get_prep_value(stored[field.attname])
+            for field in self._meta.concrete_fields
+            if field.attname not in NOT_SHOWN_FIELDS and field.attname in stored
+        )
+
     def save(self, *args, **kwargs):
-        self.updated = timezone.now()
+        stored = self.stored_values()
+        stored_visibility = stored["visibility"] if stored else Visibility.INTERNAL
+        requested = None
+        requests = getattr(_publisher, "requests", None)
+        if self.visibility != stored_visibility:
+            if requests is not None:
+                requested, self.visibility = self.visibility, stored_visibility
+            elif acting_publisher() is None:
+                raise VisibilityRefused(
+                    _("Only a publisher can publish or unpublish “%(record)s”.") % {"record": self}
+                )
+        self.visibility_changed = self.visibility != stored_visibility
+        now = timezone.now()
+        self.edited = now
+        self.shown_change = self.reader_sees_change(stored)
+        if self.shown_change:
+            self.updated = now
+        elif stored:
+            # A record brought back from its history keeps the public time it has now.
+            self.updated = stored["updated"]
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "updated"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated", "edited"}
         super().save(*args, **kwargs)
+        self._stored = {field.attname: getattr(self, field.attname) for field in self._meta.concrete_fields}
+        if requested:
+            requests.append((type(self), self.pk, requested))
 
     def fill_derived_fields(self):
         """Compute stored values that editors never type (run before every save)."""
@@ -354,6 +490,7 @@ class Organization(Publishable):
 
 class AffiliationQuerySet(PublishableQuerySet):
     public_parents = ("person", "organization")
+    needs_citation = True
 
 
 class Affiliation(Publishable):
@@ -399,6 +536,7 @@ class RelationshipKind(models.TextChoices):
 
 class RelationshipQuerySet(PublishableQuerySet):
     public_parents = ("person", "relative")
+    needs_citation = True
 
 
 class Relationship(Publishable):
@@ -558,15 +696,20 @@ class Case(Publishable):
     def compute_status(self):
         """Derive the current status from the latest public status-setting event.
 
-        Only public events count: a status read from an internal event would
-        tell the public what the event itself hides.
+        Only public events with a public citation count: a status read from
+        any other event would tell the public what the event itself hides, or
+        state a fact no source supports.
         """
         history = self.status_history() if self.pk else []
         for field, value in status_from_history(history).items():
             setattr(self, field, value)
 
     def refresh_status(self):
+        before = (self.current_status, self.status_since, self.status_event_id)
         self.compute_status()
+        if (self.current_status, self.status_since, self.status_event_id) == before:
+            return
+        # A new status is news to readers: the case's public time moves with it.
         Case.objects.filter(pk=self.pk).update(
             current_status=self.current_status,
             status_since=self.status_since,
@@ -686,26 +829,14 @@ class ReleaseReason(models.TextChoices):
     OTHER = "other", _("Other (see note)")
 
 
-# SQLite takes at most 32,766 parameters in a query (999 before 3.32).
-CASE_IDS_PER_QUERY = 900
-
-
 class EventQuerySet(PublishableQuerySet):
     public_parents = ("case", "case__person")
-
-    def set_visibility(self, visibility):
-        # A bulk update sends no signals: refresh the statuses it can change.
-        case_ids = sorted(set(self.values_list("case_id", flat=True)))
-        changed = super().set_visibility(visibility)
-        # In slices, so that no query carries more ids than a database takes.
-        for start in range(0, len(case_ids), CASE_IDS_PER_QUERY):
-            Case.objects.filter(pk__in=case_ids[start : start + CASE_IDS_PER_QUERY]).refresh_statuses()
-        return changed
+    needs_citation = True
 
     def status_setting(self, include_internal=False):
-        """Events that set their case's status (public ones only, unless asked)."""
+        """Events that set their case's status: by the public pages' rule (public and cited), unless asked for all."""
         events = self.exclude(sets_status="")
-        return events if include_internal else events.filter(visibility=Visibility.PUBLIC)
+        return events if include_internal else events.own_public()
 
     def chronological(self):
         # Open lower ends first, then the upper bound, then the editor's order.
@@ -967,6 +1098,10 @@ class ClaimQuantifier(models.TextChoices):
     ORDER = "order", _("an order of magnitude (dozens, hundreds, thousands)")
 
 
+class StatisticClaimQuerySet(PublishableQuerySet):
+    needs_citation = True
+
+
 class StatisticClaim(Publishable):
     """A cited number that names no one, e.g. “more than 8,500 political prisoners”."""
 
@@ -982,6 +1117,8 @@ class StatisticClaim(Publishable):
     date = models.CharField(_("refers to"), max_length=100, blank=True, help_text=EDTF_FIELD_HELP)
     date_lower = models.DateField(null=True, editable=False)
     date_upper = models.DateField(null=True, editable=False)
+
+    objects = StatisticClaimQuerySet.as_manager()
 
     class Meta:
         ordering = ["statement", "pk"]

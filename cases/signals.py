@@ -33,6 +33,26 @@ def _refresh_cases(*case_ids):
         case.refresh_status()
 
 
+def record_saved(sender, instance, raw=False, **kwargs):
+    """A change readers can see moves the public time of the pages that show the record."""
+    if raw or not isinstance(instance, Publishable):
+        return
+    from .publishing import affected_cases, touch_shown_on
+
+    if getattr(instance, "shown_change", False):
+        touch_shown_on(type(instance), [instance.pk], instance.updated)
+    if getattr(instance, "visibility_changed", False) and not hasattr(_deferred, "case_ids"):
+        # A source or citation published or taken down can start or stop supporting a status.
+        affected_cases(type(instance), [instance.pk]).refresh_statuses()
+
+
+def record_deleted(sender, instance, **kwargs):
+    if isinstance(instance, Publishable) and instance.is_public:
+        from .publishing import touch_shown_on
+
+        touch_shown_on(type(instance), [instance.pk])
+
+
 def event_saved(sender, instance, raw=False, **kwargs):
     _refresh_cases(instance.case_id, getattr(instance, "_loaded_case_id", None))
     instance._loaded_case_id = instance.case_id
@@ -40,3 +60,9 @@ def event_saved(sender, instance, raw=False, **kwargs):
 
 def event_deleted(sender, instance, **kwargs):
     _refresh_cases(instance.case_id)
+
+
+def citation_changed(sender, instance, raw=False, **kwargs):
+    # Whether an event has a public citation decides whether it counts for the status.
+    if instance.event_id:
+        _refresh_cases(Case.objects.filter(events=instance.event_id).values_list("pk", flat=True).first())

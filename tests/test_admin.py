@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from cases.models import Case, Event, EventKind, ImportMapping, Person, Relationship, RelationshipKind, Status, Visibility
 
-from .conftest import make_case, make_event
+from .conftest import make_case, make_citation, make_event
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +126,7 @@ def test_release_before_arrest_typed_on_one_case_page_saves_nothing(admin_client
 
 
 def test_citation_without_excerpt_is_refused(admin_client):
-    event = make_event(make_case())
+    event = make_event(make_case(), cited=False)
     data = event_form_data(
         event.case,
         **{
@@ -145,6 +145,7 @@ def test_citation_without_excerpt_is_refused(admin_client):
 def test_publish_action_publishes_and_refreshes_status(admin_client):
     case = make_case()
     event = make_event(case, sets_status=Status.DETAINED, visibility=Visibility.INTERNAL)
+    make_citation(event=event)
     assert Case.objects.get(pk=case.pk).current_status == Status.UNKNOWN
     admin_client.post(
         reverse("admin:cases_event_changelist"), {"action": "publish", "_selected_action": [event.pk]}
