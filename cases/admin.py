@@ -1,9 +1,9 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.db import models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html, format_html_join
@@ -28,7 +28,9 @@ from .models import (
     Relationship,
     Source,
     StatisticClaim,
+    TakeDown,
     Visibility,
+    VisibilityJob,
     WORDS_NOT_COPIED,
     visibility_requests,
 )
@@ -147,6 +149,19 @@ class RecordAdmin(RecordAdminMixin, SimpleHistoryAdmin):
         self.change_visibility(request, queryset, Visibility.INTERNAL)
 
     def change_visibility(self, request, queryset, visibility):
+        if queryset.count() > publishing.BACKGROUND_ABOVE:
+            job = publishing.queue_visibility_job(queryset, visibility, request.user)
+            link = reverse("admin:cases_visibilityjob_change", args=[job.pk])
+            messages.info(
+                request,
+                format_html(
+                    "{} <a href=\"{}\">{}</a>",
+                    _("%(n)d records are being changed by the background worker, in one step.") % {"n": job.total},
+                    link,
+                    _("See its progress."),
+                ),
+            )
+            return
         report_visibility(request, queryset.set_visibility(visibility, by=request.user))
 
 
@@ -182,8 +197,57 @@ class RelationshipInline(RecordAdminMixin, admin.TabularInline):
     show_change_link = True
 
 
+class TakeDownMixin:
+    """A "Take down" button and page on a case's or a person's admin page, for publishers."""
+
+    change_form_template = "admin/cases/publishing_change_form.html"
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["can_publish"] = can_publish(request)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def get_urls(self):
+        name = f"cases_{self.model._meta.model_name}_take_down"
+        view = self.admin_site.admin_view(self.take_down_view)
+        return [path("<int:object_id>/take-down/", view, name=name), *super().get_urls()]
+
+    def take_down_view(self, request, object_id):
+        record = get_object_or_404(self.model, pk=object_id)
+        if not can_publish(request):
+            raise PermissionDenied
+        error, reason = "", request.POST.get("reason", "")
+        if request.method == "POST":
+            try:
+                done = publishing.take_down(record, request.user, reason)
+            except ValidationError as refused:
+                error = refused.messages[0]
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "“%(record)s” was taken down: %(n)d record made internal.",
+                        "“%(record)s” was taken down: %(n)d records made internal.",
+                        done.records,
+                    )
+                    % {"record": record, "n": done.records},
+                )
+                return redirect(reverse(f"admin:cases_{self.model._meta.model_name}_change", args=[record.pk]))
+        querysets = publishing.taken_down_with(record)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Take down “%(record)s”") % {"record": record},
+            "opts": self.model._meta,
+            "record": record,
+            "reason": reason,
+            "error": error,
+            "what": ", ".join(str(queryset.model._meta.verbose_name_plural) for queryset in querysets),
+            "public": sum(queryset.filter(visibility=Visibility.PUBLIC).count() for queryset in querysets),
+        }
+        return TemplateResponse(request, "admin/cases/take_down.html", context)
+
+
 @admin.register(Person)
-class PersonAdmin(RecordAdmin):
+class PersonAdmin(TakeDownMixin, RecordAdmin):
     list_display = ["name", "other_names", "citizenship", "visibility", "updated"]
     list_filter = ["visibility", country_filter("citizenship", _("citizenship")), "gender"]
     search_fields = ["name", "name_variants__name"]
@@ -294,7 +358,7 @@ class EventInline(RecordAdminMixin, admin.StackedInline):
 
 
 @admin.register(Case)
-class CaseAdmin(RecordAdmin):
+class CaseAdmin(TakeDownMixin, RecordAdmin):
     list_display = ["person", "title", "current_status", "status_since_words", "last_verified", "visibility", "updated"]
     list_filter = [
         "current_status",
@@ -356,8 +420,36 @@ class CaseAdmin(RecordAdmin):
         return results, True
 
     def get_urls(self):
-        deleted = path("deleted/", self.admin_site.admin_view(deleted_records_view), name="cases_deleted_records")
-        return [deleted, *admin_import.urls(self.admin_site), *super().get_urls()]
+        site = self.admin_site
+        return [
+            path("deleted/", site.admin_view(deleted_records_view), name="cases_deleted_records"),
+            path("uncited/", site.admin_view(uncited_facts_view), name="cases_uncited"),
+            path("<int:object_id>/publish/", site.admin_view(self.publish_case_view), name="cases_case_publish"),
+            *admin_import.urls(site),
+            *super().get_urls(),
+        ]
+
+    def publish_case_view(self, request, object_id):
+        """One screen to publish a case: everything a reader would see, ticked and confirmed once."""
+        case = get_object_or_404(Case, pk=object_id)
+        if not can_publish(request):
+            raise PermissionDenied
+        plan = publishing.case_plan(case)
+        if request.method == "POST":
+            outcome = publishing.publish_chosen(
+                plan, set(request.POST.getlist("record")), request.user, reason=_("Published with the case")
+            )
+            report_visibility(request, outcome)
+            return redirect(reverse("admin:cases_case_change", args=[case.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Publish “%(case)s”") % {"case": case},
+            "case": case,
+            "plan": plan,
+            "tick_all": bool(request.GET.get("all")),
+            "internal": sum(1 for _title, rows in plan for row in rows if not row.record.is_public),
+        }
+        return TemplateResponse(request, "admin/cases/publish_case.html", context)
 
 
 @admin.register(Event)
@@ -472,6 +564,66 @@ def deleted_records_view(request):
         "sections": sections,
     }
     return TemplateResponse(request, "admin/cases/deleted_records.html", context)
+
+
+def uncited_facts_view(request):
+    """Public facts that no public citation supports: hidden from readers until an editor adds one."""
+    if not request.user.has_perm("cases.view_event"):
+        raise PermissionDenied
+    sections = []
+    for model, records in publishing.facts_without_citation():
+        shown = list(records[:MAX_UNCITED_SHOWN])
+        more = records.count() - len(shown) if len(shown) == MAX_UNCITED_SHOWN else 0
+        sections.append((model._meta.verbose_name_plural, model._meta.model_name, shown, more))
+    context = {**admin.site.each_context(request), "title": _("Public facts without a source"), "sections": sections}
+    return TemplateResponse(request, "admin/cases/uncited.html", context)
+
+
+MAX_UNCITED_SHOWN = 200
+
+
+@admin.register(TakeDown)
+class TakeDownAdmin(admin.ModelAdmin):
+    list_display = ["record", "reason", "records", "taken_by", "taken_at"]
+    list_select_related = ["taken_by"]
+    readonly_fields = ["case", "person", "record", "reason", "records", "taken_by", "taken_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(VisibilityJob)
+class VisibilityJobAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "state", "progress", "requested_by", "created", "finished"]
+    list_select_related = ["requested_by"]
+    fields = ["model", "visibility", "state", "progress", "message", "requested_by", "created", "finished"]
+    readonly_fields = fields
+
+    @admin.display(description=_("progress"))
+    def progress(self, job):
+        return _("%(changed)d of %(total)d changed, %(refused)d left internal (no public citation)") % {
+            "changed": job.changed,
+            "total": job.total,
+            "refused": job.refused,
+        }
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("record_ids")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ImportMapping)

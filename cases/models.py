@@ -247,11 +247,16 @@ class Publishable(models.Model):
         self.shown_change = self.reader_sees_change(stored)
         if self.shown_change:
             self.updated = now
-        elif stored:
-            # A record brought back from its history keeps the public time it has now.
-            self.updated = stored["updated"]
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "updated", "edited"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "edited", *(["updated"] if self.shown_change else [])}
+        elif stored is not None and not self.shown_change and not kwargs.get("force_insert"):
+            # Leave the public time as the database has it: this copy's may be older
+            # (a version from the history, or a record a page or a status refresh changed since).
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "updated" and field.attname in self.__dict__
+            ]
         super().save(*args, **kwargs)
         self._stored = {field.attname: getattr(self, field.attname) for field in self._meta.concrete_fields}
         if requested:
@@ -1256,3 +1261,53 @@ class ImportMapping(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class TakeDown(models.Model):
+    """A case or a person taken off the public site in one step: who did it, when and why."""
+
+    case = models.ForeignKey(Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="take_downs", verbose_name=_("case"))
+    person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="take_downs", verbose_name=_("person"))
+    record = models.CharField(_("what was taken down"), max_length=300)
+    reason = models.TextField(_("why"))
+    records = models.PositiveIntegerField(_("records made internal"), default=0)
+    taken_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))
+    taken_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-taken_at", "-pk"]
+        verbose_name = _("take-down")
+        verbose_name_plural = _("take-downs")
+
+    def __str__(self):
+        return f"{self.record} ({self.taken_at:%Y-%m-%d %H:%M})"
+
+
+class VisibilityJob(models.Model):
+    """A publish or unpublish too big for a web request, done by the background worker."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting for the worker")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed: nothing was changed")
+
+    model = models.CharField(_("kind of record"), max_length=100)
+    record_ids = models.JSONField(_("records"), default=list)
+    visibility = models.CharField(_("make them"), max_length=10, choices=Visibility.choices)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(_("records"), default=0)
+    changed = models.PositiveIntegerField(_("changed"), default=0)
+    refused = models.PositiveIntegerField(_("left internal: no public citation"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    requested_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))
+    created = models.DateTimeField(_("asked"), default=timezone.now)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        verbose_name = _("bulk publishing")
+        verbose_name_plural = _("bulk publishing")
+
+    def __str__(self):
+        return f"{self.get_visibility_display()}: {self.total} {self.model}"
