@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db import transaction
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .history import copy_to_history
 from .models import (
     CITATION_TARGETS,
     Affiliation,
@@ -85,13 +86,12 @@ def refusals(queryset):
 
 def affected_cases(model, pks):
     """Cases whose public status may move when these records are published or taken down."""
-    if model is Event:
-        return Case.objects.filter(Exists(Event.objects.filter(case=OuterRef("pk"), pk__in=pks)))
-    if model is Citation:
-        return Case.objects.filter(Exists(Event.objects.filter(case=OuterRef("pk"), citations__pk__in=pks)))
-    if model is Source:
-        return Case.objects.filter(Exists(Event.objects.filter(case=OuterRef("pk"), citations__source__in=pks)))
-    return Case.objects.none()
+    events = {
+        Event: Event.objects.filter(pk__in=pks),
+        Citation: Event.objects.filter(citations__pk__in=pks),
+        Source: Event.objects.filter(citations__source__in=pks),
+    }.get(model)
+    return Case.objects.none() if events is None else Case.objects.filter(pk__in=events.values("case_id"))
 
 
 def touch_shown_on(model, pks, when=None):
@@ -120,13 +120,7 @@ def change_visibility(queryset, visibility, user, reason=""):
         now = timezone.now()
         for chunk in chunks(pks):
             model.objects.filter(pk__in=chunk).update(visibility=visibility, updated=now, edited=now)
-            model.history.bulk_history_create(
-                model.objects.filter(pk__in=chunk),
-                update=True,
-                default_user=user,
-                default_change_reason=reason[:100],
-                default_date=now,
-            )
+            copy_to_history(model, chunk, user, "~", reason[:100], now)
             touch_shown_on(model, chunk, now)
             affected_cases(model, chunk).refresh_statuses()
         outcome.changed = len(pks)
