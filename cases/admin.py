@@ -582,11 +582,8 @@ def uncited_facts_view(request):
 MAX_UNCITED_SHOWN = 200
 
 
-@admin.register(TakeDown)
-class TakeDownAdmin(admin.ModelAdmin):
-    list_display = ["record", "reason", "records", "taken_by", "taken_at"]
-    list_select_related = ["taken_by"]
-    readonly_fields = ["case", "person", "record", "reason", "records", "taken_by", "taken_at"]
+class RecordOfWhatWasDoneAdmin(admin.ModelAdmin):
+    """A record the app writes when something is done (a take-down, a bulk publish): read, never edited."""
 
     def has_add_permission(self, request):
         return False
@@ -598,8 +595,15 @@ class TakeDownAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(TakeDown)
+class TakeDownAdmin(RecordOfWhatWasDoneAdmin):
+    list_display = ["record", "reason", "records", "taken_by", "taken_at"]
+    list_select_related = ["taken_by"]
+    readonly_fields = ["case", "person", "record", "reason", "records", "taken_by", "taken_at"]
+
+
 @admin.register(VisibilityJob)
-class VisibilityJobAdmin(admin.ModelAdmin):
+class VisibilityJobAdmin(RecordOfWhatWasDoneAdmin):
     list_display = ["__str__", "state", "progress", "requested_by", "created", "finished"]
     list_select_related = ["requested_by"]
     fields = ["model", "visibility", "state", "progress", "message", "requested_by", "created", "finished"]
@@ -615,15 +619,6 @@ class VisibilityJobAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("record_ids")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ImportMapping)

@@ -57,26 +57,29 @@ def visibility(record):
 # Every path, as an Editor ------------------------------------------------------
 
 
-def test_editor_reverting_to_an_older_public_version_brings_the_record_back_internal_and_says_so():
-    case = make_case(title="Deportation")
-    public_version = case.history.latest()
-    Case.objects.filter(pk=case.pk).set_visibility(INTERNAL, by=publisher())
-    client = editor_client()
+def revert_to_public_version(client, case):
+    """Save, through the admin's history, the version of `case` from before it was unpublished."""
+    public_version = case.history.filter(visibility=PUBLIC).latest()
     url = f"/admin/cases/case/{case.pk}/history/{public_version.history_id}/"
-    data = admin_form_data(client.get(url))
-    response = client.post(url, data, follow=True)
-    assert visibility(case) == INTERNAL
+    return client.post(url, admin_form_data(client.get(url)), follow=True)
+
+
+@pytest.fixture
+def unpublished_case():
+    case = make_case(title="Deportation")
+    Case.objects.filter(pk=case.pk).set_visibility(INTERNAL, by=publisher())
+    return case
+
+
+def test_editor_reverting_to_an_older_public_version_brings_the_record_back_internal_and_says_so(unpublished_case):
+    response = revert_to_public_version(editor_client(), unpublished_case)
+    assert visibility(unpublished_case) == INTERNAL
     assert "is internal: only a publisher can publish it" in " ".join(messages_of(response))
 
 
-def test_publisher_reverting_to_an_older_public_version_publishes_it_again():
-    case = make_case(title="Deportation")
-    public_version = case.history.latest()
-    Case.objects.filter(pk=case.pk).set_visibility(INTERNAL, by=publisher())
-    client = publisher_client()
-    url = f"/admin/cases/case/{case.pk}/history/{public_version.history_id}/"
-    client.post(url, admin_form_data(client.get(url)))
-    assert visibility(case) == PUBLIC
+def test_publisher_reverting_to_an_older_public_version_publishes_it_again(unpublished_case):
+    revert_to_public_version(publisher_client(), unpublished_case)
+    assert visibility(unpublished_case) == PUBLIC
 
 
 def test_editor_restoring_a_deleted_public_case_brings_it_back_internal_with_its_events():
@@ -280,10 +283,7 @@ def test_take_down_hides_a_case_in_one_step_and_records_who_and_why(client):
     assert (record.case, record.taken_by.username, record.reason) == (case, "publisher-client", "The family asked us to, for his safety.")
     assert case.history.latest().history_change_reason.startswith("Taken down: The family asked us to")
     # Nothing but a publisher brings it back: an editor's revert to the public version keeps it internal.
-    editor = editor_client()
-    old = case.history.filter(visibility=PUBLIC).latest()
-    history_url = f"/admin/cases/case/{case.pk}/history/{old.history_id}/"
-    editor.post(history_url, admin_form_data(editor.get(history_url)))
+    revert_to_public_version(editor_client(), case)
     assert visibility(case) == INTERNAL
 
 
