@@ -175,6 +175,7 @@ class EventSerializer(serializers.ModelSerializer):
 class CaseSerializer(serializers.ModelSerializer):
     person = PersonRefSerializer()
     other_spellings = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
     status_label = serializers.CharField(source="get_current_status_display", read_only=True)
     page_url = PageUrlField()
 
@@ -202,6 +203,10 @@ class CaseSerializer(serializers.ModelSerializer):
     def get_other_spellings(self, case):
         return [variant.name for variant in case.person.public_variants]
 
+    @extend_schema_field(serializers.CharField())
+    def get_summary(self, case):
+        return cited_summary(case)
+
 
 class CaseDetailSerializer(CaseSerializer):
     events = serializers.SerializerMethodField()
@@ -219,8 +224,14 @@ class CaseDetailSerializer(CaseSerializer):
         return CitationSerializer(case.public_citations, many=True, context=self.context).data
 
 
+def cited_summary(record):
+    """A case's or person's summary, only while a public citation supports it (every public fact cites a source)."""
+    return record.summary if record.public_citations else ""
+
+
 class PersonSerializer(serializers.ModelSerializer):
     other_spellings = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
     citizenship = serializers.CharField(source="citizenship.code", read_only=True)
     page_url = PageUrlField()
 
@@ -245,6 +256,10 @@ class PersonSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_other_spellings(self, person):
         return [variant.name for variant in person.public_variants]
+
+    @extend_schema_field(serializers.CharField())
+    def get_summary(self, person):
+        return cited_summary(person)
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -347,7 +362,8 @@ class PersonViewSet(PublicViewSet):
 
     def get_queryset(self):
         return Person.objects.public().prefetch_related(
-            Prefetch("name_variants", queryset=NameVariant.objects.public(), to_attr="public_variants")
+            Prefetch("name_variants", queryset=NameVariant.objects.public(), to_attr="public_variants"),
+            Prefetch("citations", queryset=Citation.objects.public(), to_attr="public_citations"),
         )
 
 

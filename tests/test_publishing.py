@@ -405,3 +405,14 @@ def test_staff_in_no_group_cannot_open_uploaded_files(settings, tmp_path):
     name = default_storage.save("sources/2026/01/file.txt", ContentFile(b"internal document"))
     assert staff_client("nobody").get(f"/admin/files/{name}").status_code == 403
     assert editor_client().get(f"/admin/files/{name}").status_code == 200
+
+
+def test_a_summary_no_public_source_supports_is_not_shown(client):
+    case = make_case(summary="Held in a pre-trial prison in Dushanbe.")
+    make_event(case)
+    assert "pre-trial prison" not in client.get(case.get_absolute_url()).content.decode()
+    assert client.get(f"/api/cases/{case.slug}/").json()["summary"] == ""
+    assert str(case) in editor_client().get("/admin/cases/case/uncited/").content.decode()
+    make_citation(case=case)
+    assert "pre-trial prison" in client.get(case.get_absolute_url()).content.decode()
+    assert client.get("/api/cases/").json()["results"][0]["summary"] == "Held in a pre-trial prison in Dushanbe."
