@@ -416,3 +416,14 @@ def test_a_summary_no_public_source_supports_is_not_shown(client):
     make_citation(case=case)
     assert "pre-trial prison" in client.get(case.get_absolute_url()).content.decode()
     assert client.get("/api/cases/").json()["results"][0]["summary"] == "Held in a pre-trial prison in Dushanbe."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_job_is_done_by_the_tasks_framework_once_the_request_commits(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    case = make_case()
+    make_citation(event=make_event(case, sets_status=Status.DETAINED, visibility=INTERNAL))
+    job = publishing.queue_visibility_job(Event.objects.all(), PUBLIC, publisher())
+    job.refresh_from_db()
+    assert (job.state, job.changed, job.refused) == (VisibilityJob.State.DONE, 1, 0)
+    assert Case.objects.get(pk=case.pk).current_status == Status.DETAINED
