@@ -151,11 +151,11 @@ def apply_requests(requests, user, reason=""):
     """
     if not requests:
         return Outcome(), []
-    if not may_publish(user):
-        return Outcome(), [model.objects.get(pk=pk) for model, pk, _visibility in requests]
     wanted = {}
     for model, pk, visibility in requests:
         wanted.setdefault((model, visibility), []).append(pk)
+    if not may_publish(user):
+        return Outcome(), [record for (model, _v), pks in wanted.items() for record in model.objects.filter(pk__in=pks)]
     order = sorted(wanted, key=lambda key: key[0] not in APPLY_FIRST)
     total = Outcome()
     for model, visibility in order:

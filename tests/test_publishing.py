@@ -427,3 +427,20 @@ def test_a_queued_job_is_done_by_the_tasks_framework_once_the_request_commits(se
     job.refresh_from_db()
     assert (job.state, job.changed, job.refused) == (VisibilityJob.State.DONE, 1, 0)
     assert Case.objects.get(pk=case.pk).current_status == Status.DETAINED
+
+
+def test_staff_in_no_group_reach_none_of_the_publishing_pages():
+    case = make_case()
+    nobody = staff_client("nobody")
+    for url in (
+        f"/admin/cases/case/{case.pk}/publish/",
+        f"/admin/cases/case/{case.pk}/take-down/",
+        f"/admin/cases/person/{case.person.pk}/take-down/",
+        "/admin/cases/case/uncited/",
+        "/admin/cases/case/deleted/",
+        "/admin/cases/visibilityjob/",
+        "/admin/cases/takedown/",
+    ):
+        assert nobody.get(url).status_code == 403, url
+    assert nobody.post(f"/admin/cases/case/{case.pk}/take-down/", {"reason": "x"}).status_code == 403
+    assert visibility(case) == PUBLIC
