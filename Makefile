@@ -7,7 +7,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev check clean
+.PHONY: run test install install-dev translations check clean
+
+# Translations are kept as .po files and compiled into .mo files here, with
+# Babel (installed from requirements.txt), so no gettext tools are needed.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11, or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -22,9 +26,14 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(VENV)/.installed
+	$(BIN)/pybabel --quiet compile --locale $* --input-file $< --output-file $@
 
-install-dev: $(VENV)/.installed-dev
+translations: $(MO_FILES)
+
+install: $(VENV)/.installed translations
+
+install-dev: $(VENV)/.installed-dev translations
 
 run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --no-input

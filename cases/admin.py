@@ -10,13 +10,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries import countries
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
+from modeltranslation.utils import get_translation_fields
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import admin_import, dates, publishing, restore
+from . import admin_import, admin_merge, dates, publishing, restore
 from .forms import LockedModelForm
 from .models import (
-    CUSTODY_ENDS,
-    CUSTODY_STARTS,
     Affiliation,
     Case,
     Citation,
@@ -29,6 +29,7 @@ from .models import (
     Source,
     StatisticClaim,
     TakeDown,
+    order_problems,
     Visibility,
     VisibilityJob,
     WORDS_NOT_COPIED,
@@ -114,6 +115,9 @@ def report_visibility(request, outcome, withheld=()):
 MAX_LISTED = 10
 
 
+# Admins of records with per-language texts add modeltranslation's
+# TranslationAdmin after RecordAdmin, so that the publishing rights above
+# still decide which fields are read-only.
 class RecordAdmin(RecordAdminMixin, SimpleHistoryAdmin):
     """Every record's admin. Whatever a page saves (the form, its inlines, a
     version from the history), a change of visibility is applied afterwards
@@ -165,10 +169,10 @@ class RecordAdmin(RecordAdminMixin, SimpleHistoryAdmin):
         report_visibility(request, queryset.set_visibility(visibility, by=request.user))
 
 
-class CitationInline(RecordAdminMixin, admin.StackedInline):
+class CitationInline(RecordAdminMixin, TranslationStackedInline):
     model = Citation
     extra = 0
-    fields = [("source", "confidence", "visibility"), "excerpt", "locator"]
+    fields = [("source", "confidence", "visibility"), "excerpt", "excerpt_translation", "locator"]
     autocomplete_fields = ["source"]
     verbose_name = _("citation")
     verbose_name_plural = _("citations: which source says so")
@@ -177,7 +181,7 @@ class CitationInline(RecordAdminMixin, admin.StackedInline):
 class NameVariantInline(RecordAdminMixin, admin.TabularInline):
     model = NameVariant
     extra = 1
-    fields = ["name", "script", "note", "visibility"]
+    fields = ["name", "script", "transliteration", "note", "visibility"]
 
 
 class AffiliationInline(RecordAdminMixin, admin.TabularInline):
@@ -274,12 +278,15 @@ class PersonAdmin(TakeDownMixin, RecordAdmin):
             results = results | folded
         return results, may_have_duplicates
 
+    def get_urls(self):
+        return [*admin_merge.urls(self.admin_site), *super().get_urls()]
+
 
 @admin.register(Organization)
-class OrganizationAdmin(RecordAdmin):
+class OrganizationAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["name", "abbreviation", "kind", "country", "city", "visibility"]
     list_filter = ["kind", "visibility", country_filter("country", _("country"))]
-    search_fields = ["name", "abbreviation", "city"]
+    search_fields = [*get_translation_fields("name"), "abbreviation", "city"]
     fieldsets = [
         (None, {"fields": ["name", "abbreviation", "kind", "visibility"]}),
         (_("Where"), {"fields": ["country", "city"]}),
@@ -318,31 +325,39 @@ class NameVariantAdmin(RecordAdmin):
     list_select_related = ["person"]
     search_fields = ["name", "person__name"]
     autocomplete_fields = ["person"]
-    fields = ["person", "name", "script", "note", "visibility", "internal_notes"]
+    fields = ["person", "name", "script", "transliteration", "note", "visibility", "internal_notes"]
+
+
+class EventInlineForm(LockedModelForm):
+    def _post_clean(self):
+        # The formset checks the order of the whole page at once (see below).
+        self.instance.order_checked_elsewhere = True
+        super()._post_clean()
 
 
 class EventInlineFormSet(BaseInlineFormSet):
     def clean(self):
-        """Catch a release dated before an arrest when both are typed on one page."""
+        """Check the order of the case's events as this page would leave them, whichever rows changed."""
         super().clean()
-        rows = []
-        for form in self.forms:
-            data = getattr(form, "cleaned_data", None)
-            if not data or data.get("DELETE") or not data.get("date"):
+        kept = [form for form in self.forms if form.is_valid() and form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        on_page = {form.instance.pk for form in self.forms if form.instance.pk}
+        stored = list(Event.objects.filter(case_id=self.instance.pk).exclude(pk__in=on_page)) if self.instance.pk else []
+        before = list(Event.objects.filter(case_id=self.instance.pk)) if self.instance.pk else []
+        already = {(event.pk, message) for event, message in order_problems(before)}
+        forms_by_event = {id(form.instance): form for form in kept}
+        for event, message in order_problems(stored + [form.instance for form in kept]):
+            if (event.pk, message) in already and event.pk is not None:
                 continue
-            lower, upper = dates.bounds(data["date"])
-            rows.append((form, data.get("kind"), lower, upper))
-        for form, kind, _lower, upper in rows:
-            if kind not in CUSTODY_ENDS or upper is None:
-                continue
-            for _other, other_kind, other_lower, _upper in rows:
-                if other_kind in CUSTODY_STARTS and other_lower and other_lower > upper:
-                    form.add_error("date", _("This release is dated before an arrest, detention or deportation in this case. Check both dates."))
-                    break
+            form = forms_by_event.get(id(event))
+            if form is not None:
+                form.add_error("date", message)
+            else:
+                raise ValidationError(message, code="impossible_order")
 
 
-class EventInline(RecordAdminMixin, admin.StackedInline):
+class EventInline(RecordAdminMixin, TranslationStackedInline):
     model = Event
+    form = EventInlineForm
     formset = EventInlineFormSet
     extra = 0
     show_change_link = True
@@ -358,7 +373,7 @@ class EventInline(RecordAdminMixin, admin.StackedInline):
 
 
 @admin.register(Case)
-class CaseAdmin(TakeDownMixin, RecordAdmin):
+class CaseAdmin(TakeDownMixin, RecordAdmin, TranslationAdmin):
     list_display = ["person", "title", "current_status", "status_since_words", "last_verified", "visibility", "updated"]
     list_filter = [
         "current_status",
@@ -368,23 +383,34 @@ class CaseAdmin(TakeDownMixin, RecordAdmin):
         "events__kind",
     ]
     list_select_related = ["person"]
-    search_fields = ["person__name", "person__name_variants__name", "title"]
+    # Every language's title, whichever language the editor's admin is in.
+    search_fields = ["person__name", "person__name_variants__name", *get_translation_fields("title")]
     autocomplete_fields = ["person"]
-    readonly_fields = ["current_status", "status_since_words", "status_history_table"]
+    readonly_fields = ["current_status", "status_since_words", "attested_words", "status_history_table"]
     inlines = [EventInline, CitationInline]
     fieldsets = [
         (None, {"fields": ["person", "title", "summary", "visibility"]}),
         (
             _("Status (worked out from the public events below)"),
-            {"fields": ["current_status", "status_since_words", "last_verified", "status_history_table"]},
+            {"fields": ["current_status", "status_since_words", "attested_words", "last_verified", "status_history_table"]},
         ),
         (_("For editors only"), {"fields": ["internal_notes"]}),
         (_("Web address"), {"classes": ["collapse"], "fields": ["slug"]}),
     ]
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        tell_order_used(request, form.instance)
+
     @admin.display(description=_("status since"), ordering="status_since_lower")
     def status_since_words(self, case):
         return case.status_since_display or "—"
+
+    @admin.display(description=_("latest evidence for the status"))
+    def attested_words(self, case):
+        if case.attested_until:
+            return case.attested_display
+        return _("None: the status event cites no dated public source and nobody has verified the status.")
 
     @admin.display(description=_("status history"))
     def status_history_table(self, case):
@@ -452,8 +478,14 @@ class CaseAdmin(TakeDownMixin, RecordAdmin):
         return TemplateResponse(request, "admin/cases/publish_case.html", context)
 
 
+def tell_order_used(request, case):
+    """Say, after a save, which order overlapping status-setting events were put in and why."""
+    for note in case.overlap_notes():
+        messages.info(request, note)
+
+
 @admin.register(Event)
-class EventAdmin(RecordAdmin):
+class EventAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["case", "kind", "date", "sets_status", "country", "visibility"]
     list_filter = [
         "kind",
@@ -463,7 +495,7 @@ class EventAdmin(RecordAdmin):
         country_filter("sending_country", _("sending country")),
     ]
     list_select_related = ["case__person"]
-    search_fields = ["case__person__name", "case__title", "description", "place"]
+    search_fields = ["case__person__name", "case__title_en", *get_translation_fields("description"), "place"]
     autocomplete_fields = ["case", "authority"]
     inlines = [CitationInline]
     fieldsets = [
@@ -479,6 +511,10 @@ class EventAdmin(RecordAdmin):
         ),
         (_("For editors only"), {"fields": ["internal_notes"]}),
     ]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        tell_order_used(request, form.instance.case)
 
 
 @admin.register(Source)
@@ -499,14 +535,14 @@ class SourceAdmin(RecordAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(RecordAdmin):
+class CitationAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["source", "short_excerpt", "confidence", "locator", "visibility"]
     list_filter = ["confidence", "visibility", "source"]
     list_select_related = ["source"]
     search_fields = ["excerpt", "source__title"]
     autocomplete_fields = ["source", "event", "case", "person", "organization", "affiliation", "relationship", "claim"]
     fieldsets = [
-        (None, {"fields": ["source", "excerpt", "locator", "confidence", "visibility"]}),
+        (None, {"fields": ["source", "excerpt", "excerpt_translation", "locator", "confidence", "visibility"]}),
         (
             _("The one fact it supports"),
             {"fields": ["event", "case", "person", "organization", "affiliation", "relationship", "claim"]},
@@ -522,10 +558,10 @@ class CitationAdmin(RecordAdmin):
 
 
 @admin.register(StatisticClaim)
-class StatisticClaimAdmin(RecordAdmin):
+class StatisticClaimAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["statement", "quantifier", "count", "country", "visibility"]
     list_filter = ["visibility", country_filter("country", _("country")), "quantifier"]
-    search_fields = ["statement", "subject"]
+    search_fields = [*get_translation_fields("statement"), "subject"]
     fields = ["statement", "subject", "quantifier", "count", "country", "date", "visibility", "internal_notes"]
     inlines = [CitationInline]
 

@@ -193,6 +193,8 @@ class CaseSerializer(serializers.ModelSerializer):
             "status_since",
             "status_since_lower",
             "status_since_upper",
+            "attested_until",
+            "attested_lower",
             "last_verified",
             "page_url",
             "created",

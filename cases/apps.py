@@ -25,6 +25,7 @@ class CasesConfig(AppConfig):
         post_delete.connect(signals.event_deleted, sender="cases.Event", dispatch_uid="cases_event_deleted")
         post_save.connect(signals.citation_changed, sender="cases.Citation", dispatch_uid="cases_citation_saved")
         post_delete.connect(signals.citation_changed, sender="cases.Citation", dispatch_uid="cases_citation_deleted")
+        post_save.connect(signals.source_saved, sender="cases.Source", dispatch_uid="cases_source_saved")
         post_save.connect(signals.record_saved, dispatch_uid="cases_record_saved")
         pre_delete.connect(signals.record_deleted, dispatch_uid="cases_record_deleted")
         # After every migrate, once Django has made the permissions: the three roles.

@@ -355,12 +355,15 @@ def _check_migrations(manifest, using):
 def _derived_field_signals_off():
     """Load rows exactly as they were backed up: no recomputed statuses, slugs or `updated` times."""
     from . import signals
-    from .models import Event
+    from .models import Citation, Event, Source
 
     handlers = [
         (pre_save, signals.fill_derived_fields, None, "cases_fill_derived_fields"),
         (post_save, signals.event_saved, Event, "cases_event_saved"),
         (post_delete, signals.event_deleted, Event, "cases_event_deleted"),
+        (post_save, signals.citation_changed, Citation, "cases_citation_saved"),
+        (post_delete, signals.citation_changed, Citation, "cases_citation_deleted"),
+        (post_save, signals.source_saved, Source, "cases_source_saved"),
     ]
     off = []
     try:

@@ -2,54 +2,87 @@
 
 A date is kept as the editor wrote it ("2023-01", "2020-03-05/2023-03",
 "../2023-03") and turned here into the earliest and latest day it can mean,
-for sorting and filtering, and into words a reader would use.
+for sorting and filtering, and into words a reader would use. This is the
+one place dates become words: a form this module cannot say in words is
+refused, so no page ever shows EDTF code to a reader.
+
+The forms said in words (and so accepted):
+- a day, a month, a year: 2023-01-18, 2023-01, 2023; a season: 2023-21..24;
+- the same with ~ (about), ? (unsure) or % (both);
+- unspecified digits: 202X (a decade), 2023-XX, 2023-03-XX, XXXX (unknown);
+- one of a set [2020,2021] ("2020 or 2021"), all of a set {2020,2021};
+- an interval of two of those, either end left empty or open ("..").
+Refused: negative or five-digit years, times of day, partly qualified dates
+(2004-06~-11) and the rarer Level 2 seasons.
 """
 
 import datetime
 import functools
-import math
 import re
-import time
 
+from babel import Locale, UnknownLocaleError
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
+from django.utils import translation
+from django.utils.translation import gettext as _, gettext_noop, ngettext, pgettext
 from edtf import parse_edtf
 from edtf.parser.edtf_exceptions import EDTFParseException
-from edtf.parser.parser_classes import (
-    Date,
-    Interval,
-    Level1Interval,
-    UncertainOrApproximate,
-    Unspecified,
+
+EDTF_HELP = gettext_noop(
+    "Write the date only as precisely as the source gives it: "
+    "2023-01-18 (a day), 2023-01 (a month), 2023 (a year), 2023-21 (spring 2023; 22 summer, 23 autumn, 24 winter), "
+    "2023~ (about 2023), 2023? (2023, but the source is unsure), "
+    "2020-03-05/2023-03 (some time between), ../2023-03 (before: by the end of March 2023 at the latest), "
+    "2023-03/.. (after: from March 2023 on), [2020,2021] (2020 or 2021), {2020,2021} (2020 and 2021), "
+    "XXXX (the date is unknown)."
 )
 
-EDTF_HELP = (
-    "Write the date only as precisely as the source gives it: "
-    "2023-01-18 (a day), 2023-01 (a month), 2023 (a year), 2023~ (about 2023), "
-    "2023? (2023, but the source is unsure), 2020-03-05/2023-03 (some time between), "
-    "../2023-03 (some time before the end of March 2023), 2023-03/.. (some time from March 2023)."
+# One date inside a set or at one end of an interval.
+_SINGLE = re.compile(
+    r"^(?P<year>\d{4}|\d{3}X|XXXX)"
+    r"(?:-(?P<month>\d{2}|XX)(?:-(?P<day>\d{2}|XX))?)?"
+    r"(?P<qualifier>[~?%])?$"
 )
+_SEASONS = {
+    21: gettext_noop("spring %(year)s"),
+    22: gettext_noop("summer %(year)s"),
+    23: gettext_noop("autumn %(year)s"),
+    24: gettext_noop("winter %(year)s"),
+}
+_QUALIFIERS = {
+    "~": gettext_noop("about %(date)s"),
+    "?": gettext_noop("perhaps %(date)s"),
+    "%": gettext_noop("perhaps about %(date)s"),
+}
+_OPEN = ("", "..")
+
+
+class Unsayable(ValueError):
+    """An EDTF form the tracker does not say in words (and so refuses)."""
+
+
+def _unreadable(text):
+    return ValidationError(
+        _("“%(value)s” is not a date this tracker can read. %(help)s") % {"value": text, "help": _(EDTF_HELP)},
+        code="edtf_invalid",
+    )
 
 
 def _to_date(value):
-    """A bound from the edtf package as a date, or None for an open end."""
-    if value is None:
+    """A bound from the edtf package as a date, or None for an unknown or open one."""
+    try:
+        year, month, day = value[:3]
+    except (TypeError, ValueError):
         return None
-    if isinstance(value, float) and math.isinf(value):
+    # 'XXXX' (year unknown) reaches year 0 or 9999: that is no bound at all.
+    if year < 1 or year >= 9999:
         return None
-    if isinstance(value, time.struct_time):
-        # 'XXXX' (year unknown) reaches year 0 or 9999: that is no bound at all.
-        if value.tm_year < 1 or value.tm_year >= 9999:
-            return None
-        return datetime.date(value.tm_year, value.tm_mon, value.tm_mday)
-    return None
+    return datetime.date(year, month, day)
 
 
 def _bound(parsed, method):
     try:
         return _to_date(getattr(parsed, method)())
     except (ValueError, TypeError, AttributeError, OverflowError):
-        # edtf raises on the open side of "../2023-03"; an open end has no bound.
         return None
 
 
@@ -84,16 +117,22 @@ def _plain_bounds(text):
 def parse(text):
     """Check an EDTF string and return its (lower, upper) bounds as dates.
 
-    Raises ValidationError with a message an editor can act on.
+    An empty or open interval end ("/2023", "../2023", "2020-03-05/") has no
+    bound on that side: None, never a day the source does not give. Raises
+    ValidationError with a message an editor can act on.
     """
     text = (text or "").strip()
     plain = _plain_bounds(text)
     if plain:
         return plain
-    if "/" in text and text.count("/") == 1:
-        start, end = (_plain_bounds(part) for part in text.split("/"))
-        if start and end and start[0] <= end[1]:
-            return start[0], end[1]
+    if text.count("/") == 1:
+        # Intervals of plain dates, either end open or empty, need no parser either.
+        start, end = text.split("/")
+        lower, upper = (None if part in _OPEN else _plain_bounds(part) for part in (start, end))
+        if (lower or upper) and (lower or start in _OPEN) and (upper or end in _OPEN):
+            lower, upper = lower and lower[0], upper and upper[1]
+            if not (lower and upper and lower > upper):
+                return lower, upper
     return _parse_edtf(text)
 
 
@@ -104,18 +143,37 @@ def _parse_edtf(text):
     try:
         parsed = parse_edtf(text)
     except (EDTFParseException, ValueError, TypeError):
+        raise _unreadable(text) from None
+    try:
+        _words(text)
+    except Unsayable:
         raise ValidationError(
-            _("“%(value)s” is not a date this tracker can read. %(help)s") % {"value": text, "help": _(EDTF_HELP)},
-            code="edtf_invalid",
+            _("“%(value)s” is a form of date this tracker cannot say in words. %(help)s")
+            % {"value": text, "help": _(EDTF_HELP)},
+            code="edtf_unsayable",
         ) from None
-    lower = _bound(parsed, "lower_strict")
-    upper = _bound(parsed, "upper_strict")
+    except ValueError:  # a day or month that does not exist
+        raise _unreadable(text) from None
+    if text.count("/") == 1:
+        start, end = text.split("/")
+        lower = None if start in _OPEN else _single_bounds(start)[0]
+        upper = None if end in _OPEN else _single_bounds(end)[1]
+    else:
+        lower, upper = _bound(parsed, "lower_strict"), _bound(parsed, "upper_strict")
     if lower and upper and lower > upper:
         raise ValidationError(
             _("“%(value)s” ends before it begins: put the earlier date first.") % {"value": text},
             code="edtf_reversed",
         )
     return lower, upper
+
+
+def _single_bounds(text):
+    plain = _plain_bounds(text)
+    if plain:
+        return plain
+    parsed = parse_edtf(text)
+    return _bound(parsed, "lower_strict"), _bound(parsed, "upper_strict")
 
 
 def bounds(text):
@@ -142,102 +200,182 @@ def add_term(day, years=0, months=0):
     return None
 
 
-def _words_for_single(parsed):
-    """A single (non-interval) EDTF date in words."""
-    qualifier = ""
-    if isinstance(parsed, UncertainOrApproximate):
-        text = str(parsed)
-        if text.endswith("%"):
-            qualifier = "about, perhaps"
-        elif text.endswith("~"):
-            qualifier = "about"
-        elif text.endswith("?"):
-            qualifier = "perhaps"
-        parsed = parsed.date
-    if isinstance(parsed, (Date, Unspecified)) or hasattr(parsed, "precision"):
-        words = _precise_words(str(parsed))
+# Words ------------------------------------------------------------------------
+#
+# Month names come from the Unicode CLDR data that Babel ships: the form used
+# with a day ("18 января", genitive in Russian) and the form used alone
+# ("январь 2023"). How a day, a month and a year are put together (the Tajik
+# izofa: "18 январи 2023") is in each language's translation of the patterns
+# below. A phrase that governs a case (Russian "до конца марта 2023",
+# "около 2023 года") asks for the words "after a preposition".
+
+# CLDR capitalises Tajik month names; Tajik prose writes them in lower case.
+_LOWER_CASE_MONTHS = {"tg"}
+
+
+@functools.lru_cache(maxsize=None)
+def _month_names(language, context):
+    """{1: "January", …} in `language`: context "format" goes with a day, "stand-alone" stands alone."""
+    try:
+        locale = Locale.parse(translation.to_locale(language or "en"))
+    except (UnknownLocaleError, ValueError):
+        locale = Locale("en")
+    names = dict(locale.months[context]["wide"])
+    if locale.language in _LOWER_CASE_MONTHS:
+        names = {number: name.lower() for number, name in names.items()}
+    return names
+
+
+def _month_name(month, context):
+    return _month_names(translation.get_language(), context)[month]
+
+
+def _year_words(year, after_preposition=False):
+    if after_preposition:
+        return pgettext("after a preposition", "%(year)s") % {"year": year}
+    return str(year)
+
+
+def _month_words(month, year, after_preposition=False):
+    if after_preposition:
+        return pgettext("after a preposition", "%(month)s %(year)s") % {"month": _month_name(month, "format"), "year": year}
+    return _("%(month)s %(year)s") % {"month": _month_name(month, "stand-alone"), "year": year}
+
+
+def _day_words(day, with_year=True):
+    if not with_year:
+        return _("%(day)d %(month)s") % {"day": day.day, "month": _month_name(day.month, "format")}
+    return _("%(day)d %(month)s %(year)s") % {"day": day.day, "month": _month_name(day.month, "format"), "year": day.year}
+
+
+def _between_days(start, end):
+    """Two days in words, the year said once when both are in it: "between 18 January and 21 March 2023"."""
+    return pgettext("two days", "between %(start)s and %(end)s") % {
+        "start": _day_words(start, with_year=start.year != end.year),
+        "end": _day_words(end),
+    }
+
+
+def _plain_day(text):
+    """The day `text` names when it is a plain day ("2023-01-18"), else None."""
+    match = _SINGLE.match(text)
+    if not match or match.group("qualifier") or None in match.group("month", "day") or "X" in text:
+        return None
+    try:
+        return datetime.date(*(int(part) for part in match.group("year", "month", "day")))
+    except ValueError:
+        return None
+
+
+def _single_words(text, after_preposition=False):
+    """One date (not a set or interval) in words; raises Unsayable for a form not said.
+
+    `after_preposition`: the words follow "before the end of", "from", "about"…,
+    which in Russian and Tajik take another form of the month or the year.
+    """
+    match = _SINGLE.match(text)
+    if not match:
+        raise Unsayable(text)
+    year, month, day, qualifier = match.group("year", "month", "day", "qualifier")
+    if year == "XXXX":
+        if month or day or qualifier:
+            raise Unsayable(text)
+        return _("an unknown date")
+    if "X" in year:
+        if month or day:
+            raise Unsayable(text)
+        words = _("the %(decade)ss") % {"decade": year.replace("X", "0")}
+    elif month is None or month == "XX":
+        if day not in (None, "XX"):
+            raise Unsayable(text)
+        words = _year_words(int(year), after_preposition or qualifier in ("~", "%"))
+    elif int(month) in _SEASONS:
+        if day is not None:
+            raise Unsayable(text)
+        words = _(_SEASONS[int(month)]) % {"year": int(year)}
+    elif not 1 <= int(month) <= 12:
+        raise Unsayable(text)
+    elif day is None or day == "XX":
+        words = _month_words(int(month), int(year), after_preposition or qualifier in ("~", "%"))
     else:
-        words = str(parsed)
+        words = _day_words(datetime.date(int(year), int(month), int(day)))
     if qualifier:
-        return _("%(qualifier)s %(date)s") % {"qualifier": _(qualifier), "date": words}
+        words = _(_QUALIFIERS[qualifier]) % {"date": words}
     return words
 
 
-def _precise_words(text):
-    """'2023-01-18' -> '18 January 2023'; '2023-01' -> 'January 2023'; '2023' -> '2023'."""
-    parts = text.split("-")
-    year = parts[0]
-    if "X" in year.upper():
-        return _("an unknown year") if year.upper() == "XXXX" else _("the %(decade)ss") % {"decade": year.upper().replace("X", "0")}
-    if len(parts) == 1 or "X" in parts[1].upper():
-        return year
-    month_number = int(parts[1])
-    if month_number > 12:
-        return text  # seasons (21-24) are rare in sources; show them as written
-    month = _month_name(month_number)
-    if len(parts) == 2 or "X" in parts[2].upper():
-        return f"{month} {year}"
-    return f"{int(parts[2])} {month} {year}"
+def _list_words(items, conjunction):
+    if len(items) == 1:
+        return items[0]
+    return conjunction % {"items": ", ".join(items[:-1]), "last": items[-1]}
 
 
-def _month_name(number):
-    from django.utils.dates import MONTHS
+def _words(text):
+    """An EDTF string in words, in the active language; raises Unsayable."""
+    if text.startswith("[") and text.endswith("]") or text.startswith("{") and text.endswith("}"):
+        items = [_single_words(item.strip()) for item in text[1:-1].split(",")]
+        if text.startswith("["):
+            return _list_words(items, _("%(items)s or %(last)s"))
+        return _list_words(items, _("%(items)s and %(last)s"))
+    if text.count("/") == 1:
+        start, end = text.split("/")
+        if start in _OPEN and end in _OPEN:
+            return _("date unknown")
+        if end in _OPEN:
+            words = _single_words(start, after_preposition=True)
+            if _SINGLE.match(start).group("day") not in (None, "XX"):
+                return _("on or after %(start)s") % {"start": words}
+            return _("from %(start)s on") % {"start": words}
+        if start in _OPEN:
+            words = _single_words(end, after_preposition=True)
+            if _SINGLE.match(end).group("day") not in (None, "XX"):
+                return _("on or before %(end)s") % {"end": words}
+            return _("before the end of %(end)s") % {"end": words}
+        if start == end:
+            return _single_words(start)
+        if _plain_day(start) and _plain_day(end):
+            return _between_days(_plain_day(start), _plain_day(end))
+        return _("between %(start)s and %(end)s") % {
+            "start": _single_words(start, after_preposition=True),
+            "end": _single_words(end),
+        }
+    if text == "XXXX":
+        return _("date unknown")
+    return _single_words(text)
 
-    return str(MONTHS[number])
 
-
-def humanize(text):
-    """An EDTF date as a person would say it, keeping its uncertainty."""
-    from django.utils.translation import get_language
-
-    return _humanize((text or "").strip(), get_language())
+def humanize(text, language=None):
+    """An EDTF date as a person would say it, keeping its uncertainty, in `language` (default: the active one)."""
+    language = language or translation.get_language()
+    return _humanize((text or "").strip(), language)
 
 
 @functools.lru_cache(maxsize=4096)
 def _humanize(text, language):
-    # Parsing is slow and a page repeats dates: cache the words per language.
-    if not text:
-        return _("date unknown")
-    try:
-        parsed = parse_edtf(text)
-    except (EDTFParseException, ValueError, TypeError):
-        return text
-    if isinstance(parsed, (Interval, Level1Interval)):
-        start = "" if str(parsed.lower) in ("", "..", "None") else str(parsed.lower)
-        end = "" if str(parsed.upper) in ("", "..", "None") else str(parsed.upper)
-        if start and end:
-            return _("between %(start)s and %(end)s") % {
-                "start": _words_for_single(parse_edtf(start)),
-                "end": _words_for_single(parse_edtf(end)),
-            }
-        if end:
-            words = _words_for_single(parse_edtf(end))
-            if len(end.rstrip("~?%")) >= len("2023-03-21"):
-                return _("on or before %(end)s") % {"end": words}
-            return _("before the end of %(end)s") % {"end": words}
-        if start:
-            return _("from %(start)s on") % {"start": _words_for_single(parse_edtf(start))}
-        return _("date unknown")
-    return _words_for_single(parsed)
+    # A page repeats dates: cache the words per language.
+    with translation.override(language):
+        if not text:
+            return _("date unknown")
+        try:
+            return _words(text)
+        except ValueError:
+            return text  # stored before the rules: shown as written rather than hidden
 
 
-def _day_words(day):
-    return f"{day.day} {_month_name(day.month)} {day.year}"
-
-
-def describe_range(lower, upper):
+def describe_range(lower, upper, language=None):
     """Two computed days (say, when a term ends) in words, as narrow as they allow."""
-    if lower is None and upper is None:
-        return ""
-    if lower == upper:
-        return _day_words(lower)
-    if lower is None:
-        return _("on or before %(end)s") % {"end": _day_words(upper)}
-    if upper is None:
-        return _("on or after %(start)s") % {"start": _day_words(lower)}
-    if (lower.year, lower.month) == (upper.year, upper.month) and lower.day == 1 and add_term(lower, 0, 1) - datetime.timedelta(days=1) == upper:
-        return f"{_month_name(lower.month)} {lower.year}"
-    return _("between %(start)s and %(end)s") % {"start": _day_words(lower), "end": _day_words(upper)}
+    with translation.override(language or translation.get_language()):
+        if lower is None and upper is None:
+            return ""
+        if lower == upper:
+            return _day_words(lower)
+        if lower is None:
+            return _("on or before %(end)s") % {"end": _day_words(upper)}
+        if upper is None:
+            return _("on or after %(start)s") % {"start": _day_words(lower)}
+        if (lower.year, lower.month) == (upper.year, upper.month) and lower.day == 1 and add_term(lower, 0, 1) - datetime.timedelta(days=1) == upper:
+            return _month_words(lower.month, lower.year)
+        return _between_days(lower, upper)
 
 
 def months_between(start, end):
@@ -248,25 +386,28 @@ def months_between(start, end):
     return max(months, 0)
 
 
-def _months_words(months):
+def months_words(months):
     years, months = divmod(months, 12)
     parts = []
     if years:
-        parts.append(_("1 year") if years == 1 else _("%(n)d years") % {"n": years})
+        parts.append(ngettext("%(n)d year", "%(n)d years", years) % {"n": years})
     if months or not years:
-        parts.append(_("1 month") if months == 1 else _("%(n)d months") % {"n": months})
+        parts.append(ngettext("%(n)d month", "%(n)d months", months) % {"n": months})
     return _(" and ").join(parts)
 
 
-def describe_duration(lower, upper, today):
-    """How long ago something began that began between `lower` and `upper`, in words.
+def describe_duration(lower, upper, until):
+    """How long something lasted up to `until` that began between `lower` and `upper`, in words.
 
     A known day gives "3 years and 10 months"; an uncertain one only what is
-    sure, "at least 3 years and 8 months" (counted from its latest possible day).
+    sure, "at least 3 years and 8 months" (counted from its latest possible day);
+    less than a sure month gives nothing.
     """
-    if upper is None:
+    if upper is None or until is None:
         return ""
-    shortest = months_between(upper, today)
+    shortest = months_between(upper, until)
+    if shortest == 0:
+        return ""  # nothing sure to say: not even a whole month
     if lower == upper:
-        return _months_words(shortest)
-    return _("at least %(duration)s") % {"duration": _months_words(shortest)}
+        return months_words(shortest)
+    return _("at least %(duration)s") % {"duration": months_words(shortest)}

@@ -1,11 +1,13 @@
-"""Importing people, cases, events and sources from a spreadsheet (CSV or XLSX).
+"""Importing people, cases, events and sources from a group's list (CSV, XLSX or JSON).
 
 One row is one person, and optionally one case of theirs with one event and
-the sources that report it: the way groups keep their lists. The file is
-read as a stream, never whole: first every row is checked (the clean rows
-wait in a temporary file), and only if no row has a problem is anything
-written, in one transaction. A dry run does the writing too, to tell what
-would be created or changed, and then rolls it back.
+the sources that report it: the way groups keep their lists. A Mapping says
+what the file's columns and values mean. The file is read as a stream: first
+every row is checked (the clean rows wait in a file, so that importing them
+later does not check again), and only if no row has a problem (or the editor
+asked for the rows that pass) is anything written, in one transaction. A dry
+run does the writing too, to tell what would be created or changed, and then
+rolls it back.
 
 We read the files with the csv module and openpyxl's read-only mode rather
 than through django-import-export: a row here fills five models at once,
@@ -14,24 +16,29 @@ to pass in a few hundred megabytes, which a per-row result object kept for
 every row does not allow.
 """
 
-import codecs
 import csv
+import datetime
 import io
 import pickle
 import tempfile
 import re
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Q
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_countries import countries
+from django_countries.fields import CountryField
 
 from . import dates, signals
 from .history import copy_to_history
+from .languages import original_language
+from .spreadsheets import ImportFileError, count_rows, normalize_header, open_rows, preview  # noqa: F401 (used by the admin and commands)
 from .models import (
     Case,
     unique_slug,
@@ -41,6 +48,7 @@ from .models import (
     Event,
     EventKind,
     Gender,
+    ImportedRow,
     NameVariant,
     Organization,
     OrganizationKind,
@@ -51,6 +59,7 @@ from .models import (
     SourceKind,
     Status,
     Visibility,
+    order_problems,
 )
 
 # The fields a column can fill, with what an editor needs to know to fill it.
@@ -88,12 +97,130 @@ EXPORT_ALIASES = {
     "status_event_type": "event_type",
     "status_event_date": "event_date",
 }
-MAX_ERRORS = 500
 MAX_REPORTED_ROWS = 2000
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read."""
+# What a file's columns mean --------------------------------------------------------
+
+CALENDARS = {"gregorian", "persian"}
+DATE_FIELDS = ("birth_date", "event_date")
+EVERY_ROW = "(every row)"
+
+
+@dataclass
+class Mapping:
+    """How to read one group's list: saved as an ImportMapping, given on the command line, or both."""
+
+    columns: dict = field(default_factory=dict)  # their heading -> our field ("" to ignore)
+    ignored: list = field(default_factory=list)  # their headings left out, even one named like a field
+    constants: dict = field(default_factory=dict)  # our field -> value for every row
+    value_maps: dict = field(default_factory=dict)  # their heading -> {their value -> {our field -> our value}}
+    calendars: dict = field(default_factory=dict)  # their heading -> "persian"
+    list_name: str = ""  # rows are remembered per list, so a corrected file corrects its records
+
+    @classmethod
+    def from_dict(cls, data):
+        data = data or {}
+        if not isinstance(data, dict):
+            raise ImportFileError(_("A mapping is a JSON object with columns, ignored, constants, value_maps and calendars."))
+        known = {"columns", "ignored", "constants", "value_maps", "calendars", "list_name"}
+        unknown = set(data) - known
+        if unknown:
+            raise ImportFileError(_("The mapping has unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))})
+        mapping = cls(**{key: data[key] for key in known if key in data})
+        mapping.validate()
+        return mapping
+
+    def to_dict(self):
+        return {
+            "columns": self.columns, "ignored": self.ignored, "constants": self.constants,
+            "value_maps": self.value_maps, "calendars": self.calendars, "list_name": self.list_name,
+        }
+
+    def validate(self):
+        """Refuse a mapping that names a field or calendar we do not have, before any row is read."""
+        bad = [target for target in self.columns.values() if target and target not in COLUMNS]
+        bad += [name for name in self.constants if name not in COLUMNS]
+        for values in self.value_maps.values():
+            for targets in values.values():
+                bad += [name for name in targets if name not in COLUMNS]
+        if bad:
+            raise ImportFileError(
+                _("The mapping names fields the tracker does not have: %(fields)s. The fields are: %(all)s.")
+                % {"fields": ", ".join(sorted(set(bad))), "all": ", ".join(COLUMNS)}
+            )
+        calendars = set(self.calendars.values()) - CALENDARS
+        if calendars:
+            raise ImportFileError(
+                _("Unknown calendar %(calendars)s: write persian or gregorian.") % {"calendars": ", ".join(sorted(calendars))}
+            )
+
+    def merged(self, other):
+        """This mapping with `other`'s choices on top (a saved mapping, then the command line's options)."""
+        value_maps = {heading: dict(values) for heading, values in self.value_maps.items()}
+        for heading, values in other.value_maps.items():
+            value_maps.setdefault(heading, {}).update(values)
+        return Mapping(
+            columns={**self.columns, **other.columns},
+            ignored=sorted(set(self.ignored) | set(other.ignored)),
+            constants={**self.constants, **other.constants},
+            value_maps=value_maps,
+            calendars={**self.calendars, **other.calendars},
+            list_name=other.list_name or self.list_name,
+        )
+
+    def field_for(self, heading):
+        key = normalize_header(heading)
+        if key in {normalize_header(h) for h in self.ignored}:
+            return None
+        columns = {normalize_header(h): target for h, target in self.columns.items()}
+        if key in columns:
+            return columns[key] or None
+        target = EXPORT_ALIASES.get(key, key)
+        return target if target in COLUMNS else None
+
+    def _by_heading(self, table, heading):
+        key = normalize_header(heading)
+        return next((value for h, value in table.items() if normalize_header(h) == key), None)
+
+    def value_map_for(self, heading):
+        values = self._by_heading(self.value_maps, heading)
+        return {str(k).strip().casefold(): v for k, v in values.items()} if values else None
+
+    def calendar_for(self, heading):
+        return self._by_heading(self.calendars, heading) or "gregorian"
+
+
+def parse_value_map(text):
+    """Lines of `their value: field=value, field=value` (as typed in the admin) as a value map."""
+    result = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        value, sep, targets = line.rpartition(":")
+        if not sep or not value.strip():
+            raise ValueError(_("Line %(n)d: write their value, a colon, then field=value pairs.") % {"n": number})
+        result[value.strip()] = parse_assignments(targets, number)
+    return result
+
+
+def parse_assignments(text, number=1):
+    targets = {}
+    for pair in text.split(","):
+        name, sep, value = pair.partition("=")
+        if not sep or name.strip() not in COLUMNS:
+            raise ValueError(
+                _("Line %(n)d: “%(pair)s” is not field=value with a field of the tracker.") % {"n": number, "pair": pair.strip()}
+            )
+        targets[name.strip()] = value.strip()
+    return targets
+
+
+def format_value_map(values):
+    return "\n".join(f"{value}: " + ", ".join(f"{k}={v}" for k, v in targets.items()) for value, targets in values.items())
+
+
+# Problems -----------------------------------------------------------------------
 
 
 @dataclass
@@ -101,6 +228,8 @@ class Problem:
     row: int
     column: str
     message: str
+    value: str = ""
+    code: str = ""
 
     def __str__(self):
         where = _("row %(row)d") % {"row": self.row} if self.row else _("file")
@@ -109,103 +238,81 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+# What a group of problems of one kind says, in one line.
+GROUP_SUMMARIES = {
+    "not_mapped": ("%(count)s value of %(column)s is not mapped", "%(count)s values of %(column)s are not mapped"),
+    "date": ("%(count)s value of %(column)s is not a date the tracker can read", "%(count)s values of %(column)s are not dates the tracker can read"),
+    "persian_year": ("%(count)s value of %(column)s looks like a Persian (Solar Hijri) date", "%(count)s values of %(column)s look like Persian (Solar Hijri) dates"),
+    "question_marks": (
+        "%(count)s value of %(column)s holds “?” where letters were (the file was saved in the wrong encoding)",
+        "%(count)s values of %(column)s hold “?” where letters were (the file was saved in the wrong encoding)",
+    ),
+    "country": ("%(count)s value of %(column)s is not a country", "%(count)s values of %(column)s are not countries"),
+    "url": ("%(count)s value of %(column)s is not a web address", "%(count)s values of %(column)s are not web addresses"),
+}
+LISTED_PROBLEMS = 1000
+
+
 @dataclass
 class Report:
     rows: int = 0
     outcomes: Counter = field(default_factory=Counter)
-    problems: list = field(default_factory=list)
+    problems: list = field(default_factory=list)  # the first LISTED_PROBLEMS, in file order
+    problem_count: int = 0  # all of them
+    groups: dict = field(default_factory=dict)  # (column, code) -> {"values": Counter, "rows": [...], "count": n}
+    warnings: list = field(default_factory=list)
+    rejected: int = 0  # rows left out when importing the rows that pass
+    columns: dict = field(default_factory=dict)  # our field -> their column, to name it in problems found while writing
     row_outcomes: list = field(default_factory=list)  # (row number, name, outcome), first rows only
     created: Counter = field(default_factory=Counter)
     written: bool = False
+    file_problem: bool = False
 
     @property
     def ok(self):
-        return not self.problems
+        return not self.problem_count
 
-    def add_problem(self, row, column, message):
-        if len(self.problems) < MAX_ERRORS:
-            self.problems.append(Problem(row, column, message))
+    @property
+    def passing(self):
+        return self.rows - self.rejected
 
+    def add_problem(self, row, column, message, value="", code=""):
+        self.problem_count += 1
+        if not row:
+            self.file_problem = True
+        if len(self.problems) < LISTED_PROBLEMS:
+            self.problems.append(Problem(row, column, message, value, code))
+        group = self.groups.setdefault((column, code or message), {"values": Counter(), "rows": [], "count": 0, "message": message, "code": code})
+        group["count"] += 1
+        group["values"][value] += 1
+        if len(group["rows"]) < 5:
+            group["rows"].append(row)
 
-# Reading ------------------------------------------------------------------------
+    def summary(self):
+        """One line per kind of problem, most frequent first: “3 values of Status are not mapped: killed ×3,872, …”."""
+        lines = []
+        for (column, _key), group in sorted(self.groups.items(), key=lambda item: -item[1]["count"]):
+            code, values = group["code"], group["values"]
+            if code in GROUP_SUMMARIES and any(values):
+                listed = ", ".join(f"{value} ×{count:,}" for value, count in values.most_common(8))
+                more = ", …" if len(values) > 8 else ""
+                said = ngettext(*GROUP_SUMMARIES[code], len(values)) % {"count": f"{len(values):,}", "column": column}
+                lines.append(f"{said}: {listed}{more}")
+            else:
+                rows = ", ".join(str(row) for row in group["rows"] if row)
+                more = ", …" if group["count"] > len(group["rows"]) else ""
+                where = f"{column}: " if column else ""
+                times = _(" (%(count)s rows: %(rows)s)") % {"count": f"{group['count']:,}", "rows": rows + more} if rows else ""
+                lines.append(f"{where}{group['message']}{times}")
+        return lines
 
-
-def normalize_header(text):
-    return re.sub(r"[^a-z0-9]+", "_", str(text or "").strip().lower()).strip("_")
-
-
-def open_rows(path_or_file, name=""):
-    """The rows of a CSV or XLSX file as lists of strings, header first, read as a stream."""
-    handle = open(path_or_file, "rb") if isinstance(path_or_file, (str, bytes)) or hasattr(path_or_file, "__fspath__") else path_or_file
-    handle.seek(0)
-    head = handle.read(8)
-    handle.seek(0)
-    if not head:
-        raise ImportFileError(_("The file is empty."))
-    if head.startswith(b"PK\x03\x04"):
-        return _xlsx_rows(handle)
-    if head.startswith((b"%PDF", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff", b"\x7fELF", b"MZ")) or b"\x00" in head:
-        raise ImportFileError(_("This is not a spreadsheet: save it as CSV (UTF-8) or Excel .xlsx."))
-    return _csv_rows(handle)
-
-
-def _csv_rows(handle):
-    reader = codecs.getreader("utf-8-sig")(handle, errors="strict")
-    try:
-        sample = reader.read(4096)
-    except UnicodeDecodeError:
-        raise ImportFileError(
-            _("The file is not in UTF-8. In your spreadsheet program, save it as “CSV UTF-8”, then import it again.")
-        ) from None
-    handle.seek(0)
-    reader = codecs.getreader("utf-8-sig")(handle, errors="strict")
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    if not sample.strip():
-        raise ImportFileError(_("The file is empty."))
-
-    def rows():
-        try:
-            for row in csv.reader(reader, dialect):
-                yield row
-        except UnicodeDecodeError:
-            raise ImportFileError(
-                _("The file is not in UTF-8. In your spreadsheet program, save it as “CSV UTF-8”, then import it again.")
-            ) from None
-        except csv.Error as error:
-            raise ImportFileError(_("The file is not a readable CSV file: %(error)s") % {"error": error}) from None
-
-    return rows()
-
-
-def _xlsx_rows(handle):
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(handle, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise ImportFileError(_("This is not a spreadsheet: save it as CSV (UTF-8) or Excel .xlsx.")) from None
-    sheet = workbook.worksheets[0]
-
-    def rows():
-        try:
-            for values in sheet.iter_rows(values_only=True):
-                yield ["" if value is None else _cell_text(value) for value in values]
-        finally:
-            workbook.close()
-
-    return rows()
-
-
-def _cell_text(value):
-    if hasattr(value, "isoformat"):
-        # A date typed into Excel: keep the day only, as EDTF.
-        return value.date().isoformat() if hasattr(value, "date") else value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    def to_dict(self):
+        return {
+            "rows": self.rows, "outcomes": dict(self.outcomes), "created": dict(self.created), "written": self.written,
+            "problems": [vars(problem) for problem in self.problems], "problem_count": self.problem_count,
+            "summary": self.summary(), "warnings": self.warnings, "rejected": self.rejected,
+            "row_outcomes": self.row_outcomes, "file_problem": self.file_problem,
+        }
 
 
 # Checking one row -------------------------------------------------------------------
@@ -215,6 +322,7 @@ def _cell_text(value):
 class Row:
     number: int
     values: dict
+    key: str = ""
     names: list = field(default_factory=list)
     urls: list = field(default_factory=list)
 
@@ -222,6 +330,15 @@ class Row:
 COUNTRY_BY_NAME = {name.lower(): code for code, name in countries}
 URL_SPLIT = re.compile(r"[\s;,|]+")
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#].[^\s]*$", re.IGNORECASE)
+# A Persian or Arabic-Indic digit is a digit: ۱۴۰۴ is 1404.
+DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+PERSIAN_DATE = re.compile(r"^(1[2-4]\d\d)(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
+# Letters a wrong encoding replaced: a name with any "?", other text with "??".
+QUESTION_MARKS_IN_NAME = re.compile(r"\?")
+QUESTION_MARKS_IN_TEXT = re.compile(r"\?\?")
+NAME_FIELDS = ("name", "other_names")
+TEXT_FIELDS = ("case_title", "place", "authority", "description", "source_title", "excerpt")
+PERSON_FIELDS = ("name", "birth_date", "gender", "citizenship")
 
 
 def _country(value):
@@ -238,7 +355,6 @@ def _choice(value, choices):
     return value if value in choices else None
 
 
-
 VOCABULARIES = {
     "gender": Gender.values,
     "event_type": EventKind.values,
@@ -249,79 +365,233 @@ VOCABULARIES = {
 }
 
 
-def check_row(number, values, report):
-    """Turn a row's cells into clean values, reporting each problem with its column."""
-    row = Row(number=number, values={})
-    before = len(report.problems)
+def persian_to_edtf(text):
+    """A Solar Hijri date as EDTF, exactly as precise: a day stays a day, a month or year becomes the days it spans."""
+    import jdatetime
 
-    def problem(column, message):
-        report.add_problem(number, column, message)
+    match = PERSIAN_DATE.match(text.translate(DIGITS).strip())
+    if not match:
+        raise ValueError(text)
+    year, month, day = (int(part) if part else None for part in match.groups())
+    if day:
+        return jdatetime.date(year, month, day).togregorian().isoformat()
+    first = jdatetime.date(year, month or 1, 1).togregorian()
+    if month:
+        last_day = jdatetime.j_days_in_month[month - 1] + (1 if month == 12 and jdatetime.date(year, 1, 1).isleap() else 0)
+        last = jdatetime.date(year, month, last_day).togregorian()
+    else:
+        last = jdatetime.date(year + 1, 1, 1).togregorian() - datetime.timedelta(days=1)
+    return f"{first.isoformat()}/{last.isoformat()}"
 
-    for column, value in values.items():
-        values[column] = (value or "").strip()
-    if not values.get("name"):
-        problem("name", _("The name is missing."))
-    for column, limit in (("id", 100), ("name", 200), ("case_title", 300), ("place", 200), ("source_title", 500), ("authority", 300)):
-        if len(values.get(column, "")) > limit:
-            problem(column, _("Longer than %(limit)d characters.") % {"limit": limit})
-    for column in ("birth_date", "event_date"):
-        if values.get(column):
+
+class Checker:
+    """Reads each row through the mapping and checks it, remembering what earlier rows said about the same person."""
+
+    def __init__(self, header, mapping, report):
+        self.report = report
+        self.header = header
+        self.mapping = mapping
+        self.columns = []  # (index, heading, field, value map, calendar) for each column read
+        for index, heading in enumerate(header):
+            target, values = mapping.field_for(heading), mapping.value_map_for(heading)
+            if target or values:
+                self.columns.append((index, str(heading), target, values, mapping.calendar_for(heading)))
+        self.constants = {name: str(value) for name, value in mapping.constants.items()}
+        report.columns = {target: heading for _, heading, target, _, _ in self.columns if target}
+        fields = [target for _, _, target, _, _ in self.columns if target]
+        duplicates = sorted({name for name in fields if fields.count(name) > 1})
+        if duplicates:
+            raise ImportFileError(_("Two columns fill the same field: %(fields)s.") % {"fields": ", ".join(duplicates)})
+        filled = set(fields) | set(self.constants) | {
+            name for _, _, _, values, _ in self.columns if values for targets in values.values() for name in targets
+        }
+        missing = REQUIRED - filled
+        if missing:
+            raise ImportFileError(
+                _("No column holds %(fields)s. The first row must hold the column names (see the template).")
+                % {"fields": ", ".join(sorted(missing))}
+            )
+        self.people = {}  # person key -> (row number, their fields), to merge rows of one person or report a conflict
+        self.ids_by_name = {}  # name -> (row number, id), to warn of one name under two identifiers
+        self.occurrences = Counter()
+
+    def read(self, cells):
+        """{field: value} and {field: (their column, their value)} for one row's cells."""
+        values = dict(self.constants)
+        origin = dict.fromkeys(self.constants, (EVERY_ROW, ""))
+        calendars = {}
+        for index, heading, target, value_map, calendar in self.columns:
+            cell = str(cells[index]).strip() if index < len(cells) else ""
+            if not cell:
+                continue
+            if value_map is not None:
+                mapped = value_map.get(cell.casefold())
+                if mapped is not None:
+                    for name, value in mapped.items():
+                        values[name] = str(value)
+                        origin[name] = (heading, cell)
+                    continue
+                if not target:
+                    self.report.add_problem(
+                        self._number, heading,
+                        _("“%(value)s” is not in the value map of %(column)s.") % {"value": cell, "column": heading},
+                        cell, "not_mapped",
+                    )
+                    continue
+            values[target] = cell
+            origin[target] = (heading, cell)
+            if calendar != "gregorian":
+                calendars[target] = calendar
+        return values, origin, calendars
+
+    def check(self, number, cells):
+        """The row's clean values as a Row, or None when it has a problem (each one reported with their column)."""
+        self._number = number
+        report = self.report
+        before = report.problem_count
+        values, origin, calendars = self.read(cells)
+
+        def problem(name, message, code=""):
+            column, value = origin.get(name, (name, values.get(name, "")))
+            report.add_problem(number, column, message, value, code)
+
+        if not values.get("name"):
+            problem("name", _("The name is missing."))
+        for name in NAME_FIELDS:
+            if QUESTION_MARKS_IN_NAME.search(values.get(name, "")):
+                problem(name, WRONG_ENCODING, "question_marks")
+        for name in TEXT_FIELDS:
+            if QUESTION_MARKS_IN_TEXT.search(values.get(name, "")):
+                problem(name, WRONG_ENCODING, "question_marks")
+        for name, limit in (("id", 100), ("name", 200), ("case_title", 300), ("place", 200), ("source_title", 500), ("authority", 300)):
+            if len(values.get(name, "")) > limit:
+                problem(name, _("Longer than %(limit)d characters.") % {"limit": limit})
+        for name in DATE_FIELDS:
+            if values.get(name):
+                self._check_date(values, name, calendars.get(name), problem)
+        for name in ("citizenship", "country", "sending_country"):
+            code = _country(values.get(name, ""))
+            if code is None:
+                problem(name, _("“%(value)s” is not a country name or two-letter code.") % {"value": values[name]}, "country")
+            values[name] = code or ""
+        for name, allowed in VOCABULARIES.items():
+            if values.get(name):
+                chosen = _choice(values[name], allowed)
+                if chosen is None:
+                    problem(
+                        name,
+                        _("“%(value)s” is not one of: %(allowed)s. Map it to one of them in the value map of this column.")
+                        % {"value": values[name], "allowed": ", ".join(allowed)},
+                        "not_mapped",
+                    )
+                values[name] = chosen or ""
+        for name in ("sentence_years", "sentence_months"):
+            if values.get(name) and not values[name].isdigit():
+                problem(name, _("Write a whole number."))
+                values[name] = ""
+        if values.get("event_type") and not values.get("event_date"):
+            problem("event_date", _("An event needs a date (EDTF; as vague as the source, e.g. 2023 or ../2023-03)."))
+        if not values.get("event_type"):
+            for name in ("event_date", "status", "place", "country", "sending_country", "authority", "description", "sentence_kind", "excerpt"):
+                if values.get(name):
+                    problem(name, _("This describes an event: give event_type too."))
+                    break
+        if values.get("event_type") and values.get("event_date") and report.problem_count == before:
+            _check_event_rules(values, problem)
+        names = [name.strip() for name in re.split(r"[;|]", values.get("other_names", "")) if name.strip()]
+        for name in names:
+            if len(name) > 200:
+                problem("other_names", _("A name is longer than 200 characters."))
+        urls = [url for url in URL_SPLIT.split(values.get("source_urls", "")) if url]
+        for url in urls:
+            if not URL_PATTERN.match(url) or len(url) > 1000:
+                problem("source_urls", _("“%(url)s” is not a web address (it must start with http:// or https://).") % {"url": url[:100]}, "url")
+        if values.get("excerpt") and not urls:
+            problem("excerpt", _("An excerpt needs the source it comes from: fill source_urls."))
+        if report.problem_count == before:
+            self._same_person(number, values, origin, problem)
+        if report.problem_count != before:
+            return None
+        person_key = _person_key(values)
+        self.occurrences[person_key] += 1
+        return Row(number=number, values=values, key=f"{person_key}#{self.occurrences[person_key]}", names=names, urls=urls)
+
+    def _check_date(self, values, name, calendar, problem):
+        text = values[name]
+        if calendar == "persian":
             try:
-                dates.parse(values[column])
-            except ValidationError as error:
-                problem(column, " ".join(error.messages))
-    for column in ("citizenship", "country", "sending_country"):
-        code = _country(values.get(column, ""))
-        if code is None:
-            problem(column, _("“%(value)s” is not a country name or two-letter code.") % {"value": values[column]})
-        values[column] = code or ""
-    for column, allowed in VOCABULARIES.items():
-        if values.get(column):
-            chosen = _choice(values[column], allowed)
-            if chosen is None:
-                problem(column, _("“%(value)s” is not one of: %(allowed)s.") % {"value": values[column], "allowed": ", ".join(allowed)})
-            values[column] = chosen or ""
-    for column in ("sentence_years", "sentence_months"):
-        if values.get(column):
-            if not values[column].isdigit():
-                problem(column, _("Write a whole number."))
-                values[column] = ""
-    if values.get("event_type") and not values.get("event_date"):
-        problem("event_date", _("An event needs a date (EDTF; as vague as the source, e.g. 2023 or ../2023-03)."))
-    if not values.get("event_type"):
-        for column in ("event_date", "status", "place", "country", "sending_country", "authority", "description", "sentence_kind", "excerpt"):
-            if values.get(column):
-                problem(column, _("This describes an event: give event_type too."))
-                break
-    if values.get("event_type") and len(report.problems) == before and _has_event_rules(values):
-        _check_event_rules(values, problem)
-    row.names = [name.strip() for name in re.split(r"[;|]", values.get("other_names", "")) if name.strip()]
-    for name in row.names:
-        if len(name) > 200:
-            problem("other_names", _("A name is longer than 200 characters."))
-    row.urls = [url for url in URL_SPLIT.split(values.get("source_urls", "")) if url]
-    for url in row.urls:
-        if not URL_PATTERN.match(url) or len(url) > 1000:
-            problem("source_urls", _("“%(url)s” is not a web address (it must start with http:// or https://).") % {"url": url[:100]})
-    if values.get("excerpt") and not row.urls:
-        problem("excerpt", _("An excerpt needs the source it comes from: fill source_urls."))
-    row.values = values
-    return row if len(report.problems) == before else None
+                values[name] = persian_to_edtf(text)
+            except ValueError:
+                problem(name, _("“%(value)s” is not a Persian calendar date (year-month-day, e.g. 1402-10-18).") % {"value": text}, "date")
+                return
+        elif PERSIAN_DATE.match(text.translate(DIGITS)) and text.translate(DIGITS)[:4] < "1500":
+            problem(
+                name,
+                _(
+                    "“%(value)s” looks like a Persian (Solar Hijri) date, not a year %(year)s. "
+                    "If this column is in the Persian calendar, say so in the mapping (calendar: persian) and it is converted."
+                )
+                % {"value": text, "year": text[:4]},
+                "persian_year",
+            )
+            return
+        try:
+            dates.parse(values[name])
+        except ValidationError as error:
+            problem(name, " ".join(error.messages), "date")
+
+    def _same_person(self, number, values, origin, problem):
+        """Rows of one person in one file: merged when they agree, refused with both row numbers when not."""
+        key = _person_key(values)
+        mine = tuple(values.get(name, "") for name in PERSON_FIELDS)
+        earlier = self.people.get(key)
+        if earlier is None:
+            self.people[key] = (number, mine)
+        else:
+            first_row, theirs = earlier
+            for name, a, b in zip(PERSON_FIELDS, theirs, mine):
+                if a and b and a != b:
+                    problem(
+                        name,
+                        _("Row %(first)d is the same person (%(who)s) but says “%(a)s”, this row “%(b)s”. Make them agree.")
+                        % {"first": first_row, "who": key.partition(":")[2], "a": a, "b": b},
+                        "duplicate_conflict",
+                    )
+            # What this row adds (a birth date the first row left empty) is what the person will have.
+            self.people[key] = (first_row, tuple(a or b for a, b in zip(theirs, mine)))
+        if values.get("id"):
+            name = values["name"].casefold()
+            seen = self.ids_by_name.setdefault(name, (number, values["id"]))
+            if seen[1] != values["id"] and len(self.report.warnings) < LISTED_PROBLEMS:
+                self.report.warnings.append(
+                    _(
+                        "Rows %(first)d and %(row)d both name “%(name)s” but have different identifiers (%(a)s, %(b)s): "
+                        "they are imported as two people. If they are one, merge them on the possible duplicates page."
+                    )
+                    % {"first": seen[0], "row": number, "name": values["name"], "a": seen[1], "b": values["id"]}
+                )
 
 
-# The columns Event.clean() has rules about beyond the date (checked above).
-RULED_COLUMNS = ("sentence_kind", "sentence_years", "sentence_months", "sending_country")
+WRONG_ENCODING = _(
+    "Question marks stand where letters were: the file was saved in an encoding that cannot hold these letters "
+    "(such as Windows “CSV (ANSI)”). Save it again as “CSV UTF-8” and import that file."
+)
 
 
-def _has_event_rules(values):
-    return values["event_type"] == EventKind.SENTENCE or any(values.get(column) for column in RULED_COLUMNS)
+def _person_key(values):
+    if values.get("id"):
+        return f"id:{values['id']}"
+    return f"name:{values['name']}|{values.get('birth_date', '')}"
 
 
 def _check_event_rules(values, problem):
-    event = Event(
+    """The event's own rules (Event.clean), so that the import refuses what the admin refuses."""
+    event = build(
+        Event,
         kind=values["event_type"],
         date=values["event_date"],
         sending_country=values.get("sending_country", ""),
+        sets_status=values.get("status", ""),
         sentence_kind=values.get("sentence_kind", ""),
         sentence_years=int(values["sentence_years"]) if values.get("sentence_years") else None,
         sentence_months=int(values["sentence_months"]) if values.get("sentence_months") else None,
@@ -330,7 +600,7 @@ def _check_event_rules(values, problem):
         event.clean()
     except ValidationError as error:
         for name, messages in error.message_dict.items():
-            column = {"kind": "event_type", "date": "event_date", "sentence_kind": "sentence_kind"}.get(name, name)
+            column = {"kind": "event_type", "date": "event_date", "sets_status": "status"}.get(name, name)
             for message in messages:
                 problem(column, message)
 
@@ -342,76 +612,91 @@ class _RollBack(Exception):
     pass
 
 
-def mapped_rows(rows, mapping=None):
-    """(row number, {field: value}) for each data row, the header read through `mapping`."""
+PROGRESS_EVERY = 500
+
+
+def check_file(rows, mapping, checked, rejected=None, progress=None):
+    """Check every row, pickling the clean ones into `checked`; rows with a problem go to `rejected` (a CSV) with the reason."""
+    report = Report()
     try:
         header = next(rows)
     except StopIteration:
         raise ImportFileError(_("The file is empty.")) from None
-    mapping = {normalize_header(key): value for key, value in (mapping or {}).items()}
-    fields = []
-    for cell in header:
-        key = normalize_header(cell)
-        target = mapping.get(key, EXPORT_ALIASES.get(key, key))
-        fields.append(target if target in COLUMNS else None)
-    seen = [name for name in fields if name]
-    duplicates = {name for name in seen if seen.count(name) > 1}
-    if duplicates:
-        raise ImportFileError(_("Two columns fill the same field: %(fields)s.") % {"fields": ", ".join(sorted(duplicates))})
-    missing = REQUIRED - set(seen)
-    if missing:
-        raise ImportFileError(
-            _("No column holds %(fields)s. The first row must hold the column names (see the template).")
-            % {"fields": ", ".join(sorted(missing))}
-        )
+    checker = Checker(header, mapping, report)
+    out = None
+    if rejected is not None:
+        out = csv.writer(rejected)
+        out.writerow([*header, _("reason")])
+    dump = pickle.Pickler(checked, protocol=pickle.HIGHEST_PROTOCOL)
     for number, cells in enumerate(rows, start=2):
         if not any(str(cell).strip() for cell in cells):
             continue
-        yield number, {name: str(cells[i]) if i < len(cells) else "" for i, name in enumerate(fields) if name}
+        report.rows += 1
+        before = report.problem_count
+        row = checker.check(number, cells)
+        if row is not None:
+            dump.dump(row)
+            dump.clear_memo()
+        else:
+            report.rejected += 1
+            if out is not None:
+                reasons = "; ".join(str(problem) for problem in report.problems[before:]) or _("see the report")
+                out.writerow([*cells, reasons])
+        if progress and report.rows % PROGRESS_EVERY == 0:
+            progress("checking", report.rows)
+    if progress:
+        progress("checking", report.rows)
+    if report.rows == 0:
+        report.add_problem(0, "", _("The file has column names but no rows."))
+    return report
 
 
-def run_import(open_file, mapping=None, dry_run=False, progress=None, user=None):
-    """Check every row of the file, then, if none has a problem, write them all (or pretend to).
+def write_checked(checked, report, user=None, dry_run=False, progress=None, list_name=""):
+    """Write the checked rows in one transaction (rolled back for a dry run)."""
+    checked.seek(0)
+    writer = Writer(report, user, list_name)
+    written = 0
+    problems_before = report.problem_count
+    try:
+        with transaction.atomic(), signals.deferred_status_refresh(), original_language():
+            for row in _load_all(checked):
+                writer.write(row)
+                written += 1
+                if progress and written % PROGRESS_EVERY == 0:
+                    progress("writing", written)
+            writer.flush()
+            writer.check_event_order()
+            if progress:
+                progress("writing", written)
+            if dry_run or report.problem_count > problems_before:
+                raise _RollBack
+    except _RollBack:
+        pass
+    except IntegrityError as error:
+        report.add_problem(0, "", _("The database refused the import, nothing was written: %(error)s") % {"error": error})
+        return report
+    report.written = not dry_run and report.problem_count == problems_before
+    return report
+
+
+def may_write(report, import_passing=False):
+    return report.ok or (import_passing and not report.file_problem and report.passing > 0)
+
+
+def run_import(open_file, mapping=None, dry_run=False, progress=None, user=None, import_passing=False, rejected=None):
+    """Check every row of the file, then, if none has a problem (or only passing rows are wanted), write them.
 
     `open_file` is a callable returning a row iterator. The checked rows wait
     in a temporary file between the two steps, so a large file is never held
     in memory and is read and checked only once.
     """
-    report = Report()
-    ids = set()
+    if not isinstance(mapping, Mapping):
+        mapping = Mapping(columns=mapping or {})
+    mapping.validate()
     with tempfile.TemporaryFile() as checked:
-        for number, values in mapped_rows(open_file(), mapping):
-            report.rows += 1
-            row = check_row(number, values, report)
-            if row and row.values.get("id"):
-                if row.values["id"] in ids:
-                    report.add_problem(number, "id", _("The identifier “%(id)s” is on an earlier row too.") % {"id": row.values["id"]})
-                ids.add(row.values["id"])
-            if row and report.ok:
-                pickle.dump(row, checked, protocol=pickle.HIGHEST_PROTOCOL)
-            if progress:
-                progress("checking", report.rows)
-        if report.rows == 0:
-            report.add_problem(0, "", _("The file has column names but no rows."))
-        if not report.ok:
-            return report
-        checked.seek(0)
-        writer = Writer(report, user)
-        try:
-            with transaction.atomic(), signals.deferred_status_refresh():
-                for row in _load_all(checked):
-                    writer.write(row)
-                    if progress:
-                        progress("writing", report.rows)
-                writer.flush()
-                if dry_run:
-                    raise _RollBack
-        except _RollBack:
-            pass
-        except IntegrityError as error:
-            report.add_problem(0, "", _("The database refused the import, nothing was written: %(error)s") % {"error": error})
-            return report
-    report.written = not dry_run
+        report = check_file(open_file(), mapping, checked, rejected, progress)
+        if may_write(report, import_passing):
+            write_checked(checked, report, user, dry_run, progress, mapping.list_name)
     return report
 
 
@@ -438,6 +723,86 @@ def detect_script(name):
 BATCH_SIZE = 500
 
 
+def people_written(person_ids):
+    """The one place that hears which people the importer (or a merge) created or changed, names and spellings included.
+
+    Whatever is kept from people's names (a search index) is brought up to
+    date from here, for the people just written.
+    """
+
+
+_BLANK = {}
+
+
+def build(model, **values):
+    """A new unsaved instance: a copy of a blank one with `values` (attribute names: person_id, not person) set.
+
+    Model.__init__ resolves every field's default and every keyword one by one;
+    an import makes seven instances per row, and copying is several times faster.
+    """
+    if model not in _BLANK:
+        _BLANK[model] = {name: value for name, value in vars(model()).items() if name != "_state"}
+    instance = model.__new__(model)
+    instance.__dict__.update(_BLANK[model])
+    instance._state = ModelState()
+    instance.__dict__.update(values)
+    return instance
+
+
+def insert(model, instances):
+    """What bulk_create does, in one INSERT … RETURNING per batch, without compiling every value to SQL one by one.
+
+    Django's bulk_create builds the SQL for each value of each row in Python,
+    which took most of an import's time; here the statement is written once
+    per batch and the values go to the driver as they are.
+    """
+    if not instances:
+        return
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    columns = ", ".join(quote(f.column) for f in fields)
+    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    size = min(BATCH_SIZE, connection.ops.bulk_batch_size(fields, instances))
+    now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    getters = [_getter(f, now, stamp) for f in fields]
+    for start in range(0, len(instances), size):
+        batch = instances[start : start + size]
+        params = [get(obj) for obj in batch for get in getters]
+        sql = (
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([one_row] * len(batch))} "
+            f"RETURNING {quote(pk.column)}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for obj, (key,) in zip(batch, cursor.fetchall()):
+                obj.pk = key
+                obj._state.adding = False
+                obj._state.db = connection.alias
+
+
+def _getter(field, now, stamp):
+    """How to read one column's value for the database from an instance, as cheaply as it can be done."""
+    name = field.attname
+    # Timestamps (auto_now, or "now" by default as Publishable's created/updated): one moment for the whole batch.
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False) or field.default is timezone.now:
+
+        def get(obj):
+            setattr(obj, name, now)
+            return stamp
+
+        return get
+    if type(field) in (models.CharField, models.TextField, models.SlugField, CountryField, models.BooleanField):
+        return lambda obj: obj.__dict__[name]
+    if type(field) in (models.ForeignKey, models.PositiveIntegerField, models.IntegerField, models.PositiveSmallIntegerField):
+        return lambda obj: obj.__dict__[name]
+    if type(field) is models.DateField:
+        adapt = connection.ops.adapt_datefield_value
+        return lambda obj: adapt(obj.__dict__[name])
+    return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
+
+
 def record_created(model, pks, user):
     """Write the "created" history entry of rows just inserted in bulk, as simple-history would."""
     if pks:
@@ -454,10 +819,13 @@ class Writer:
     normally, which refreshes its case.
     """
 
-    def __init__(self, report, user=None):
+    def __init__(self, report, user=None, list_name=""):
         self.report = report
         self.user = user
+        self.list_name = list_name
         self.pending = []
+        # Case id -> {(kind, date): row number}, to name the row of an event whose order cannot be.
+        self.event_rows = {}
         # Only primary keys are remembered between batches, so memory stays flat on big files.
         self.sources = {}  # url -> source id
         self.labels = {}
@@ -470,6 +838,19 @@ class Writer:
             Person: set(Person.objects.values_list("slug", flat=True)),
             Case: set(Case.objects.values_list("slug", flat=True)),
         }
+
+    def check_event_order(self):
+        """Check the order of the events of every case the file touched, as the file leaves them (`order_problems`)."""
+        case_ids = sorted(self.event_rows)
+        column = self.report.columns.get("event_date", "event_date")
+        for start in range(0, len(case_ids), BATCH_SIZE):
+            by_case = {}
+            for event in Event.objects.filter(case_id__in=case_ids[start : start + BATCH_SIZE]):
+                by_case.setdefault(event.case_id, []).append(event)
+            for case_id, events in by_case.items():
+                for event, message in order_problems(events):
+                    number = self.event_rows[case_id].get((event.kind, event.date), 0)
+                    self.report.add_problem(number, column, message, event.date, "event_order")
 
     def write(self, row):
         self.pending.append(row)
@@ -484,10 +865,13 @@ class Writer:
             row.changes = Counter()
         self._people(rows)
         self._variants(rows)
+        people_written({row.person.pk for row in rows if row.person_state != "unchanged" or row.changes["created"]})
+        self._remembered(rows)
         self._cases(rows)
         self._events(rows)
         self._sources(rows)
         self._citations(rows)
+        self._remember(rows)
         for row in rows:
             if row.person_state == "created":
                 outcome = "created"
@@ -505,7 +889,7 @@ class Writer:
         for instance in instances:
             instance.visibility = Visibility.INTERNAL
             instance.fill_derived_fields()
-        model.objects.bulk_create(instances, batch_size=BATCH_SIZE)
+        insert(model, instances)
         record_created(model, [instance.pk for instance in instances], self.user)
         self.report.created[model.__name__] += len(instances)
 
@@ -557,10 +941,16 @@ class Writer:
             }
             person = found.get(key)
             if person is None:
-                person = Person(external_id=values.get("id", ""), **fields)
+                person = build(Person, external_id=values.get("id", ""), **fields)
                 person.slug = self._slug(Person, person)
                 new.append(person)
                 row.person_state = "created"
+            elif person.pk is None:
+                # A later row of a person this batch creates: it may only fill what the earlier rows left empty.
+                for name, value in fields.items():
+                    if value and not getattr(person, name):
+                        setattr(person, name, value)
+                row.person_state = "unchanged"
             else:
                 row.person_state = self._update(person, fields)
             found[key] = person
@@ -580,7 +970,7 @@ class Writer:
             for name in row.names:
                 if name.casefold() not in names:
                     names.add(name.casefold())
-                    new.append(NameVariant(person=row.person, name=name, script=detect_script(name), note="imported"))
+                    new.append(build(NameVariant, person_id=row.person.pk, name=name, script=detect_script(name), note="imported"))
                     row.changes["created"] += 1
         self._create(NameVariant, new)
 
@@ -600,7 +990,7 @@ class Writer:
             if case is None and not row.values.get("case_title") and len(cases) == 1:
                 case = cases[0]
             if case is None:
-                case = Case(person=row.person, title=title)
+                case = build(Case, person_id=row.person.pk, title=title)
                 case.slug = self._slug(Case, row.person)
                 cases.append(case)
                 new.append(case)
@@ -611,8 +1001,10 @@ class Writer:
     def _events(self, rows):
         wanted = [row for row in rows if row.case and row.values.get("event_type")]
         existing = {}
+        by_pk = {}
         for event in Event.objects.filter(case__in={row.case.pk for row in wanted}).select_related("authority"):
             existing.setdefault((event.case_id, event.kind, event.date), event)
+            by_pk[event.pk] = event
         new = []
         for row in rows:
             row.event = None
@@ -632,15 +1024,45 @@ class Writer:
             }
             key = (row.case.pk, values["event_type"], values["event_date"])
             event = existing.get(key)
+            remembered = by_pk.get(row.remembered[2]) if row.remembered else None
+            if event is None and remembered is not None:
+                # The row that made this event now says another type or date: it corrects that event.
+                event = remembered
+                fields.update(kind=values["event_type"], date=values["event_date"])
             if event is None:
-                event = Event(case=row.case, kind=values["event_type"], date=values["event_date"], **fields)
+                authority = fields.pop("authority")
+                event = build(Event, case_id=row.case.pk, kind=values["event_type"], date=values["event_date"], **fields)
+                event.authority_id = authority.pk if authority else None
                 existing[key] = event
                 new.append(event)
                 row.changes["created"] += 1
             else:
                 row.changes[self._update(event, fields)] += 1
             row.event = event
+            self.event_rows.setdefault(row.case.pk, {})[(event.kind, event.date)] = row.number
         self._create(Event, new)
+
+    def _remembered(self, rows):
+        """What each row made the last time this list was imported: (row id, case id, event id)."""
+        found = {
+            key: (pk, case_id, event_id)
+            for key, pk, case_id, event_id in ImportedRow.objects.filter(
+                list_name=self.list_name, row_key__in=[row.key for row in rows]
+            ).values_list("row_key", "pk", "case_id", "event_id")
+        }
+        for row in rows:
+            row.remembered = found.get(row.key)
+
+    def _remember(self, rows):
+        new, changed = [], []
+        for row in rows:
+            made = (row.case.pk if row.case else None, row.event.pk if row.event else None)
+            if row.remembered is None:
+                new.append(build(ImportedRow, list_name=self.list_name, row_key=row.key, person_id=row.person.pk, case_id=made[0], event_id=made[1]))
+            elif row.remembered[1:] != made:
+                changed.append(ImportedRow(pk=row.remembered[0], person_id=row.person.pk, case_id=made[0], event_id=made[1]))
+        insert(ImportedRow, new)
+        ImportedRow.objects.bulk_update(changed, ["person", "case", "event"], batch_size=BATCH_SIZE)
 
     def _organization(self, name):
         key = name.lower()
@@ -663,37 +1085,50 @@ class Writer:
             for url in row.urls:
                 if url not in self.sources and url not in new:
                     title = row.values.get("source_title") if len(row.urls) == 1 and row.values.get("source_title") else url
-                    new[url] = Source(url=url, title=title[:500], kind=row.values.get("source_kind") or SourceKind.OTHER)
+                    new[url] = build(Source, url=url, title=title[:500], kind=row.values.get("source_kind") or SourceKind.OTHER)
                     row.changes["created"] += 1
         self._create(Source, list(new.values()))
         self.sources.update({url: source.pk for url, source in new.items()})
 
     def _citations(self, rows):
-        # A row's sources cite its fact even without an excerpt: the citation
-        # then says its words are not copied yet, and the fact can be published.
+        # Every address on a row cites the row's event (and so its status), with the excerpt if one was given,
+        # otherwise as a citation whose words are not copied yet.
         wanted = [row for row in rows if row.urls]
         if not wanted:
             return
-        existing = set(
-            Citation.objects.filter(
-                source__in={self.sources[url] for row in wanted for url in row.urls},
-                excerpt__in={row.values.get("excerpt") or "" for row in wanted},
-            ).values_list("source_id", "excerpt", "event_id", "case_id", "person_id")
-        )
+        targets = {"event": set(), "case": set(), "person": set()}
+        for row in wanted:
+            row.target_name, row.target = next((name, getattr(row, name)) for name in ("event", "case", "person") if getattr(row, name))
+            targets[row.target_name].add(row.target.pk)
+        # Looked up by the batch's own facts (indexed, a few each), not by source: a source cited by
+        # thousands of rows would make every batch read all its citations.
+        existing = {}
+        found = Citation.objects.filter(
+            Q(event__in=targets["event"]) | Q(case__in=targets["case"]) | Q(person__in=targets["person"])
+        ).values_list("pk", "source_id", "excerpt", "event_id", "case_id", "person_id")
+        for pk, source_id, excerpt, *ids in found:
+            existing.setdefault((source_id, *ids), {})[excerpt] = pk
         new = []
         for row in wanted:
-            target = row.event or row.case or row.person
-            name = {Event: "event", Case: "case", Person: "person"}[type(target)]
+            excerpt = row.values.get("excerpt", "")
+            ids = {"event": None, "case": None, "person": None, row.target_name: row.target.pk}
             for url in row.urls:
                 source_id = self.sources[url]
-                ids = {"event": None, "case": None, "person": None, name: target.pk}
-                excerpt = row.values.get("excerpt") or ""
-                key = (source_id, excerpt, ids["event"], ids["case"], ids["person"])
-                if key in existing:
+                known = existing.setdefault((source_id, ids["event"], ids["case"], ids["person"]), {})
+                if excerpt in known:
                     continue
-                existing.add(key)
+                if excerpt and "" in known:
+                    # The words of a source cited earlier without them have now been copied.
+                    citation = Citation.objects.get(pk=known.pop(""))
+                    citation.excerpt = excerpt
+                    citation._history_user = self.user
+                    citation.save()
+                    known[excerpt] = citation.pk
+                    row.changes["changed"] += 1
+                    continue
+                known[excerpt] = None
                 confidence = row.values.get("confidence") or Confidence.UNKNOWN
-                new.append(Citation(source_id=source_id, excerpt=excerpt, confidence=confidence, **{name: target}))
+                new.append(build(Citation, source_id=source_id, excerpt=excerpt, confidence=confidence, **{f"{row.target_name}_id": row.target.pk}))
                 row.changes["created"] += 1
         self._create(Citation, new)
 

@@ -11,6 +11,7 @@ import re
 import threading
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections, models, transaction
@@ -20,16 +21,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from . import dates, uploads
 from .names import fold, latin
 
-EDTF_FIELD_HELP = _(
-    "As precise as the source, no more: 2023-01-18, 2023-01, 2023, 2023~ (about), "
-    "2023? (unsure), 2020-03-05/2023-03 (some time between), ../2023-03 (before the end of March 2023)."
-)
+# The same help the refusal of a bad date gives: how to write a day, a range, "unknown", "before" and "after".
+EDTF_FIELD_HELP = _(dates.EDTF_HELP)
 
 
 class Visibility(models.TextChoices):
@@ -142,6 +142,10 @@ class PublishableQuerySet(models.QuerySet):
         """Public by the record's own flag and, for a fact, backed by a public citation; parents unchecked."""
         records = self.filter(visibility=Visibility.PUBLIC)
         return records.filter(publicly_cited(self.model)) if self.needs_citation else records
+
+    def status_cases(self):
+        """Cases whose derived status (or its latest evidence) may move when these records' visibility does."""
+        return None
 
     def publish_refusals(self):
         """The records here that may not be published, as (record, reason): facts no public source supports."""
@@ -418,8 +422,35 @@ class Script(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# The language a name in each script is marked with (`lang`), so that screen
+# readers and fonts treat it right on a page in another language. A name in
+# Latin letters is written as English-language sources write it.
+SCRIPT_LANGUAGES = {
+    Script.LATIN: "en",
+    Script.CYRILLIC: "ru",
+    Script.TAJIK_CYRILLIC: "tg",
+    Script.ARABIC: "fa",
+}
+
+# The scripts a reader of each language reads a name in, best first. English
+# readers get the person's main name, which is in Latin letters.
+READER_SCRIPTS = {
+    "ru": [Script.CYRILLIC, Script.TAJIK_CYRILLIC],
+    "tg": [Script.TAJIK_CYRILLIC, Script.CYRILLIC],
+}
+
+
 class NameVariantQuerySet(PublishableQuerySet):
     public_parents = ("person",)
+
+    def in_reader_script(self, language):
+        """The variants a reader of `language` reads, the best first."""
+        scripts = READER_SCRIPTS.get(language, [])
+        preference = models.Case(
+            *(models.When(script=script, then=Value(rank)) for rank, script in enumerate(scripts)),
+            default=Value(len(scripts)),
+        )
+        return self.filter(script__in=scripts).annotate(script_rank=preference).order_by("script_rank", "transliteration", "pk")
 
 
 class NameVariant(Publishable):
@@ -431,6 +462,11 @@ class NameVariant(Publishable):
     )
     script = models.CharField(_("script"), max_length=20, choices=Script.choices, default=Script.LATIN)
     note = models.CharField(_("note"), max_length=200, blank=True, help_text=_("E.g. “spelling in the NAT statement”."))
+    transliteration = models.BooleanField(
+        _("our transliteration"),
+        default=False,
+        help_text=_("Tick when no source writes the name this way: the spelling is ours, made for readers of this script."),
+    )
     search_key = models.CharField(max_length=400, editable=False, db_index=True, default="")
 
     objects = NameVariantQuerySet.as_manager()
@@ -448,6 +484,36 @@ class NameVariant(Publishable):
 
     def fill_derived_fields(self):
         self.search_key = fold(self.name)
+
+    @property
+    def lang(self):
+        return SCRIPT_LANGUAGES.get(self.script, "")
+
+
+class ShownName:
+    """A name as a page shows it: in the reader's script where one is known, with its `lang`."""
+
+    def __init__(self, name, lang, transliteration=False):
+        self.name, self.lang, self.transliteration = name, lang, transliteration
+
+    def __str__(self):
+        return self.name
+
+
+def names_for_reader(person, variants, language):
+    """(the name to show, the other spellings) of `person` for a reader of `language`.
+
+    `variants` are the person's public name variants, already fetched: the
+    page lists them anyway, so choosing among them costs no query.
+    """
+    main = ShownName(person.name, SCRIPT_LANGUAGES[Script.LATIN])
+    others = [ShownName(variant.name, variant.lang, variant.transliteration) for variant in variants]
+    for script in READER_SCRIPTS.get(language, []):
+        candidates = [(variant.transliteration, index) for index, variant in enumerate(variants) if variant.script == script]
+        if candidates:
+            index = min(candidates)[1]
+            return others[index], [main, *others[:index], *others[index + 1 :]]
+    return main, others
 
 
 class OrganizationKind(models.TextChoices):
@@ -576,25 +642,6 @@ class Relationship(Publishable):
 # Cases and events ------------------------------------------------------------
 
 
-def status_from_history(history):
-    """A case's derived status fields from its public status-setting events, sorted oldest first.
-
-    The one rule for a case's status: `Case.compute_status` applies it to one
-    case, `CaseQuerySet.refresh_statuses` to many.
-    """
-    last = history[-1] if history else None
-    return {
-        "current_status": last.sets_status if last else Status.UNKNOWN,
-        "status_since": last.date if last else "",
-        "status_since_lower": last.date_lower if last else None,
-        "status_since_upper": last.date_upper if last else None,
-        "status_event": last,
-    }
-
-
-STATUS_FIELDS = ("current_status", "status_since", "status_since_lower", "status_since_upper", "status_event_id")
-
-
 class CaseQuerySet(PublishableQuerySet):
     public_parents = ("person",)
 
@@ -608,23 +655,31 @@ class CaseQuerySet(PublishableQuerySet):
         only they get a new `updated` time. Returns how many changed.
         """
         changed, last_pk = 0, 0
+        attnames = status_attnames()
         while True:
-            chunk = list(
-                self.filter(pk__gt=last_pk).order_by("pk").only(*STATUS_FIELDS[:-1], "status_event")[:chunk_size]
-            )
+            chunk = list(self.filter(pk__gt=last_pk).order_by("pk").only(*STATUS_FIELDS, "last_verified")[:chunk_size])
             if not chunk:
                 return changed
             last_pk = chunk[-1].pk
             histories = {case.pk: [] for case in chunk}
-            events = Event.objects.using(self.db).filter(case_id__in=histories).status_setting().order_by()
-            for event in events.only("case", "sets_status", "date", "date_lower", "date_upper", "position"):
+            events = (
+                Event.objects.using(self.db)
+                .filter(case_id__in=histories)
+                .status_setting()
+                .order_by()
+                .only("case", "sets_status", "date", "date_lower", "date_upper", "position")
+                .prefetch_related(
+                    models.Prefetch("citations", queryset=Citation.objects.public().with_source(), to_attr="public_citations")
+                )
+            )
+            for event in events:
                 histories[event.case_id].append(event)
             now, stale = timezone.now(), []
             for case in chunk:
-                before = [getattr(case, field) for field in STATUS_FIELDS]
-                for field, value in status_from_history(sorted(histories[case.pk], key=Event.sort_key)).items():
-                    setattr(case, field, value)
-                if [getattr(case, field) for field in STATUS_FIELDS] != before:
+                before = [getattr(case, name) for name in attnames]
+                for name, value in status_fields(order_events(histories[case.pk]), case.last_verified).items():
+                    setattr(case, name, value)
+                if [getattr(case, name) for name in attnames] != before:
                     case.updated = now
                     stale.append(case)
             _write_statuses(self.db, stale)
@@ -635,6 +690,17 @@ class CaseQuerySet(PublishableQuerySet):
 
     def for_list(self):
         return self.select_related("person", "status_event")
+
+    def with_reader_names(self, language):
+        """Each case's person's name in the reader's script (`reader_name`, `reader_name_lang`), in the same query."""
+        scripts = READER_SCRIPTS.get(language)
+        if not scripts:
+            return self
+        best = NameVariant.objects.public().filter(person=OuterRef("person")).in_reader_script(language)
+        return self.annotate(
+            reader_name=Subquery(best.values("name")[:1]),
+            reader_name_script=Subquery(best.values("script")[:1]),
+        )
 
 
 def _write_statuses(alias, cases):
@@ -647,7 +713,7 @@ def _write_statuses(alias, cases):
     if not cases:
         return
     connection = connections[alias]
-    fields = [Case._meta.get_field(name) for name in (*STATUS_FIELDS[:-1], "status_event", "updated")]
+    fields = [Case._meta.get_field(name) for name in (*STATUS_FIELDS, "updated")]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     sql = f"UPDATE {quote(Case._meta.db_table)} SET {assignments} WHERE {quote(Case._meta.pk.column)} = %s"
@@ -694,6 +760,9 @@ class Case(Publishable):
         blank=True,
         help_text=_("The day an editor last confirmed the current status with a source or a trusted contact."),
     )
+    # The latest evidence for the status (see `status_fields`): as written, and its earliest day.
+    attested_until = models.CharField(_("status attested until"), max_length=100, blank=True, editable=False)
+    attested_lower = models.DateField(null=True, editable=False)
 
     objects = CaseQuerySet.as_manager()
 
@@ -710,6 +779,13 @@ class Case(Publishable):
     def get_absolute_url(self):
         return reverse("cases:detail", args=[self.slug])
 
+    @property
+    def shown_name(self):
+        """The person's name in the reader's script where `with_reader_names` found one, else their main name."""
+        if getattr(self, "reader_name", None):
+            return ShownName(self.reader_name, SCRIPT_LANGUAGES.get(self.reader_name_script, ""))
+        return ShownName(self.person.name, SCRIPT_LANGUAGES[Script.LATIN])
+
     def fill_derived_fields(self):
         if not self.slug:
             self.slug = unique_slug(Case, self.person.name if self.person_id else self.title, self.pk)
@@ -717,33 +793,34 @@ class Case(Publishable):
         self.compute_status()
 
     def status_history(self, include_internal=False):
-        """The events that set this case's status, oldest first."""
-        events = Event.objects.filter(case_id=self.pk).status_setting(include_internal)
-        return sorted(events, key=Event.sort_key)
+        """The events that set this case's status, oldest first, each with its public citations prefetched."""
+        events = Event.objects.filter(case_id=self.pk).exclude(sets_status="").prefetch_related(
+            models.Prefetch("citations", queryset=Citation.objects.public().with_source(), to_attr="public_citations")
+        )
+        if not include_internal:
+            # The same rule as the public pages: an event no public source supports sets nothing.
+            events = events.own_public()
+        return order_events(events)
 
     def compute_status(self):
-        """Derive the current status from the latest public status-setting event.
+        """Derive the status fields from the public status-setting events.
 
         Only public events with a public citation count: a status read from
         any other event would tell the public what the event itself hides, or
         state a fact no source supports.
         """
         history = self.status_history() if self.pk else []
-        for field, value in status_from_history(history).items():
-            setattr(self, field, value)
+        for name, value in status_fields(history, self.last_verified).items():
+            setattr(self, name, value)
 
     def refresh_status(self):
-        before = (self.current_status, self.status_since, self.status_event_id)
+        before = [getattr(self, name) for name in status_attnames()]
         self.compute_status()
-        if (self.current_status, self.status_since, self.status_event_id) == before:
+        if [getattr(self, name) for name in status_attnames()] == before:
             return
         # A new status is news to readers: the case's public time moves with it.
         Case.objects.filter(pk=self.pk).update(
-            current_status=self.current_status,
-            status_since=self.status_since,
-            status_since_lower=self.status_since_lower,
-            status_since_upper=self.status_since_upper,
-            status_event=self.status_event,
+            **{name: getattr(self, name) for name in STATUS_FIELDS},
             updated=timezone.now(),
         )
 
@@ -752,24 +829,48 @@ class Case(Publishable):
         return dates.humanize(self.status_since) if self.status_since else ""
 
     @property
+    def attested_display(self):
+        """The date of the latest evidence for the status, in words ("March 2023")."""
+        return dates.humanize(self.attested_until) if self.attested_until else ""
+
+    @property
     def sentence_event(self):
-        """The sentence the person is serving, when the current status comes from one."""
-        event = self.status_event
-        if event and self.current_status == Status.SENTENCED and event.kind == EventKind.SENTENCE:
-            return event
-        return None
+        """The sentence the person is serving: the latest public sentence while the status is "sentenced".
+
+        A later event (a transfer to a prison colony) may set the status; the
+        term and its end still come from the sentence.
+        """
+        if self.current_status != Status.SENTENCED:
+            return None
+        sentences = [event for event in self.public_events() if event.kind == EventKind.SENTENCE]
+        return sentences[-1] if sentences else None
 
     def public_events(self):
         """Public events, oldest first; the view prefetches them into `prefetched_public_events`."""
         if hasattr(self, "prefetched_public_events"):
-            return self.prefetched_public_events
-        return list(Event.objects.public().filter(case_id=self.pk).chronological().select_related("authority"))
+            if getattr(self, "_ordered_prefetch", None) is not self.prefetched_public_events:
+                self._ordered_prefetch = self.prefetched_public_events
+                self._ordered_events = order_events(self.prefetched_public_events)
+            return self._ordered_events
+        return order_events(Event.objects.public().filter(case_id=self.pk).select_related("authority"))
+
+    def status_event_citations(self):
+        """The public citations of the event the status comes from: the evidence for where the person is now."""
+        event = self.status_event
+        if event is None or not event.is_public:
+            return []
+        for prefetched in self.public_events():
+            if prefetched.pk == event.pk:
+                return list(prefetched.citations.all())
+        return list(event.citations.public().with_source())
 
     def custody_event(self):
         """The event that began the custody the person is in now, if the events say so.
 
-        Only while the status says the person is held: the first arrest,
-        detention, abduction, deportation or extradition after the last release.
+        Only while the status says the person is held: the first event that
+        puts a person in someone's hands (an arrest, an abduction, a transfer…)
+        after the last release. A deportation alone does not: what happened
+        after it is not known unless a source says so.
         """
         if self.current_status not in HELD_STATUSES:
             return None
@@ -781,25 +882,144 @@ class Case(Publishable):
                 start = event
         return start
 
-    def held_for(self, today=None):
+    def held_for(self):
+        """How long the person has been held, counted to the latest evidence: "at least 3 years"."""
         event = self.custody_event()
         if event is None:
             return ""
-        return dates.describe_duration(event.date_lower, event.date_upper, today or timezone.localdate())
+        return dates.describe_duration(event.date_lower, event.date_upper, self.attested_lower)
 
-    def without_contact_for(self, today=None):
+    def without_contact_for(self):
         if self.current_status != Status.INCOMMUNICADO:
             return ""
-        return dates.describe_duration(self.status_since_lower, self.status_since_upper, today or timezone.localdate())
+        return dates.describe_duration(self.status_since_lower, self.status_since_upper, self.attested_lower)
 
     @property
     def is_status_stale(self):
+        """True when no evidence for the status (a source or a verification) is recent."""
         from django.conf import settings
 
-        if self.last_verified is None:
+        latest = max(filter(None, [self.attested_lower, self.last_verified]), default=None)
+        if latest is None:
             return True
-        age = timezone.localdate() - self.last_verified
+        age = timezone.localdate() - latest
         return age.days > settings.STATUS_STALE_AFTER_DAYS
+
+    def overlap_notes(self):
+        """For editors: status-setting events whose dates overlap, and which order was used and why."""
+        history = self.status_history(include_internal=True) if self.pk else []
+        notes = []
+        for earlier, later in zip(history, history[1:]):
+            if not dates_overlap(earlier, later):
+                continue
+            values = {
+                "first": f"{earlier.get_kind_display()} ({earlier.date_display})",
+                "second": f"{later.get_kind_display()} ({later.date_display})",
+                "first_position": earlier.position,
+                "second_position": later.position,
+            }
+            if earlier.position < later.position:
+                note = _(
+                    "The dates of the %(first)s and the %(second)s overlap, so either may have come first. "
+                    "Their order fields (%(first_position)d, then %(second_position)d) put the %(second)s last."
+                )
+            else:
+                note = _(
+                    "The dates of the %(first)s and the %(second)s overlap, so either may have come first. "
+                    "Both have order %(first_position)d, so the one that may have begun earlier is put first and the %(second)s last. "
+                    "If the sources say otherwise, give the one that came last the higher order."
+                )
+            notes.append(note % values)
+        return notes
+
+
+# The case fields that come from its events, never typed.
+STATUS_FIELDS = (
+    "current_status",
+    "status_since",
+    "status_since_lower",
+    "status_since_upper",
+    "status_event",
+    "attested_until",
+    "attested_lower",
+)
+
+
+def status_attnames():
+    """The columns of `STATUS_FIELDS` (`status_event_id` for `status_event`), to compare without a query."""
+    return [Case._meta.get_field(name).attname for name in STATUS_FIELDS]
+
+
+def status_fields(history, last_verified=None):
+    """The status fields of a case from its public status-setting events in order (see `order_events`).
+
+    The status is as current as its latest evidence: the latest publication
+    date of a public source the status event cites, or the day an editor
+    last verified the status, whichever is later. Each event needs
+    `public_citations` (public citations with their sources) prefetched.
+    """
+    last = history[-1] if history else None
+    evidence = []
+    if last is not None:
+        evidence = [
+            (citation.source.published_lower, citation.source.published)
+            for citation in last.public_citations
+            if citation.source.published_lower
+        ]
+    if last_verified:
+        evidence.append((last_verified, last_verified.isoformat()))
+    attested_lower, attested_until = max(evidence, default=(None, ""))
+    return {
+        "current_status": last.sets_status if last else Status.UNKNOWN,
+        "status_since": last.date if last else "",
+        "status_since_lower": last.date_lower if last else None,
+        "status_since_upper": last.date_upper if last else None,
+        "status_event": last,
+        "attested_until": attested_until,
+        "attested_lower": attested_lower,
+    }
+
+
+def _start(event):
+    # An open beginning ("../2023-03") sorts by its end.
+    return event.date_lower or event.date_upper
+
+
+def dates_overlap(first, second):
+    """Whether two events' dates may be the same day (an open end reaches as far as it can)."""
+    return (first.date_lower is None or second.date_upper is None or first.date_lower <= second.date_upper) and (
+        second.date_lower is None or first.date_upper is None or second.date_lower <= first.date_upper
+    )
+
+
+def order_events(events):
+    """Events in the order they happened, as far as their dates tell, and the editor's order where they cannot.
+
+    Events sort by their earliest day (an open beginning by its end), then
+    their latest day. Where two neighbours' dates overlap, either may have
+    come first: their `position` (the editor's order) decides.
+    """
+    ordered = sorted(
+        events,
+        key=lambda event: (
+            _start(event) is not None,
+            _start(event) or datetime.date.min,
+            event.date_upper is None,
+            event.date_upper or datetime.date.max,
+            event.position,
+            event.pk or 0,
+        ),
+    )
+    for index in range(1, len(ordered)):
+        moving = index
+        while (
+            moving > 0
+            and ordered[moving - 1].position > ordered[moving].position
+            and dates_overlap(ordered[moving - 1], ordered[moving])
+        ):
+            ordered[moving - 1], ordered[moving] = ordered[moving], ordered[moving - 1]
+            moving -= 1
+    return ordered
 
 
 class EventKind(models.TextChoices):
@@ -820,23 +1040,108 @@ class EventKind(models.TextChoices):
     DEATH = "death", _("Death")
     DISAPPEARANCE = "disappearance", _("Disappearance")
     TORTURE_REPORTED = "torture_reported", _("Torture reported")
-    RELATIVE_HOSTAGE = "relative_hostage", _("Relative taken hostage")
+    HELD_HOSTAGE = "held_hostage", _("Held as a hostage for a relative")
     ADVOCACY = "advocacy", _("Advocacy (call for release)")
     OTHER = "other", _("Other")
 
 
-# Events after which the person is in someone's hands; a release or death
-# cannot be dated wholly before the first of them.
+# Which statuses each kind of event may put a case in (an event may also set
+# none). The README shows this table to editors; keep the two the same.
+KIND_STATUSES = {
+    EventKind.ASYLUM_REFUSED: {Status.AT_RISK},
+    EventKind.DEPORTATION_ORDER: {Status.AT_RISK},
+    EventKind.DEPORTATION: {Status.DEPORTED},
+    EventKind.EXTRADITION: {Status.DEPORTED, Status.DETAINED},
+    EventKind.ABDUCTION: {Status.DETAINED, Status.INCOMMUNICADO},
+    EventKind.ARREST: {Status.DETAINED, Status.INCOMMUNICADO},
+    EventKind.TRANSFER: {Status.DETAINED, Status.INCOMMUNICADO, Status.SENTENCED},
+    EventKind.DETENTION: {Status.DETAINED, Status.INCOMMUNICADO},
+    EventKind.INCOMMUNICADO: {Status.INCOMMUNICADO},
+    EventKind.CHARGE: {Status.DETAINED},
+    EventKind.TRIAL: set(),
+    EventKind.SENTENCE: {Status.SENTENCED, Status.RELEASED},
+    EventKind.APPEAL: {Status.SENTENCED, Status.RELEASED},
+    EventKind.RELEASE: {Status.RELEASED},
+    EventKind.DEATH: {Status.DECEASED},
+    EventKind.DISAPPEARANCE: {Status.INCOMMUNICADO, Status.UNKNOWN},
+    EventKind.TORTURE_REPORTED: set(),
+    EventKind.HELD_HOSTAGE: {Status.DETAINED, Status.INCOMMUNICADO},
+    EventKind.ADVOCACY: set(),
+    EventKind.OTHER: {Status.UNKNOWN},
+}
+
+# Events that put the person in someone's hands. A deportation is not one:
+# what happened after it is not known unless a source says so.
 CUSTODY_STARTS = {
     EventKind.ABDUCTION,
     EventKind.ARREST,
     EventKind.DETENTION,
-    EventKind.DEPORTATION,
     EventKind.EXTRADITION,
+    EventKind.TRANSFER,
+    EventKind.INCOMMUNICADO,
+    EventKind.HELD_HOSTAGE,
 }
-CUSTODY_ENDS = {EventKind.RELEASE}
+CUSTODY_ENDS = {EventKind.RELEASE, EventKind.DEATH}
 HELD_STATUSES = {Status.DETAINED, Status.INCOMMUNICADO, Status.SENTENCED}
 MOVEMENT_KINDS = {EventKind.DEPORTATION, EventKind.DEPORTATION_ORDER, EventKind.EXTRADITION, EventKind.ASYLUM_REFUSED}
+
+
+def status_problem(kind, status):
+    """Why an event of `kind` cannot set `status`, or "" when it can."""
+    if not status or not kind or status in KIND_STATUSES.get(kind, set()):
+        return ""
+    allowed = [str(Status(value).label).lower() for value in Status.values if value in KIND_STATUSES.get(kind, set())]
+    values = {"kind": EventKind(kind).label, "status": str(Status(status).label).lower()}
+    if not allowed:
+        return _("“%(kind)s” does not change where the person is: leave “puts the case in status” empty.") % values
+    return _("“%(kind)s” cannot put the case in status “%(status)s”. It can set: %(allowed)s.") % {
+        **values,
+        "allowed": ", ".join(allowed),
+    }
+
+
+def _wholly_before(first, second):
+    """Whether `first` ended before `second` could have begun (an open or unknown side may reach anywhere)."""
+    return first.date_upper is not None and second.date_lower is not None and first.date_upper < second.date_lower
+
+
+def order_problems(events):
+    """What cannot be in a case's events, as (event, message) pairs, whichever event was edited.
+
+    A release or death dated wholly before every custody event (nothing it
+    could end); any custody event or status change dated wholly after a death.
+    """
+    problems = []
+    custody = [event for event in events if event.kind in CUSTODY_STARTS]
+    deaths = [event for event in events if event.kind == EventKind.DEATH]
+    for end in events:
+        if end.kind in CUSTODY_ENDS and custody and all(_wholly_before(end, start) for start in custody):
+            first = min(custody, key=lambda event: event.date_lower)
+            problems.append(
+                (
+                    end,
+                    _("The %(end)s (%(end_date)s) is dated before the %(start)s (%(start_date)s) that began the custody it ends. Check both dates.")
+                    % {
+                        "end": end.get_kind_display().lower(),
+                        "end_date": end.date_display,
+                        "start": first.get_kind_display().lower(),
+                        "start_date": first.date_display,
+                    },
+                )
+            )
+    for death in deaths:
+        for event in events:
+            if event is death or not (event.kind in CUSTODY_STARTS or event.sets_status):
+                continue
+            if _wholly_before(death, event):
+                problems.append(
+                    (
+                        event,
+                        _("The %(kind)s (%(date)s) is dated after the person's death (%(death)s): a dead person's status cannot change. Check both dates.")
+                        % {"kind": event.get_kind_display().lower(), "date": event.date_display, "death": death.date_display},
+                    )
+                )
+    return problems
 
 
 class SentenceKind(models.TextChoices):
@@ -857,6 +1162,14 @@ class ReleaseReason(models.TextChoices):
     OTHER = "other", _("Other (see note)")
 
 
+EVENT_ORDERING = [
+    Coalesce("date_lower", "date_upper").asc(nulls_first=True),
+    F("date_upper").asc(nulls_last=True),
+    "position",
+    "pk",
+]
+
+
 class EventQuerySet(PublishableQuerySet):
     public_parents = ("case", "case__person")
     needs_citation = True
@@ -866,14 +1179,12 @@ class EventQuerySet(PublishableQuerySet):
         events = self.exclude(sets_status="")
         return events if include_internal else events.own_public()
 
+    def status_cases(self):
+        return Case.objects.filter(pk__in=self.values("case_id"))
+
     def chronological(self):
-        # Open lower ends first, then the upper bound, then the editor's order.
-        return self.order_by(
-            F("date_lower").asc(nulls_first=True),
-            F("date_upper").asc(nulls_last=True),
-            "position",
-            "pk",
-        )
+        """By date as far as the database can (an open beginning by its end); `order_events` then applies the editor's order to overlaps."""
+        return self.order_by(*EVENT_ORDERING)
 
 
 class Event(Publishable):
@@ -923,7 +1234,7 @@ class Event(Publishable):
     objects = EventQuerySet.as_manager()
 
     class Meta:
-        ordering = [F("date_lower").asc(nulls_first=True), F("date_upper").asc(nulls_last=True), "position", "pk"]
+        ordering = EVENT_ORDERING
         verbose_name = _("event")
         verbose_name_plural = _("events")
         constraints = [
@@ -943,16 +1254,6 @@ class Event(Publishable):
         instance._loaded_case_id = getattr(instance, "case_id", None)
         return instance
 
-    def sort_key(self):
-        return (
-            self.date_lower is not None,
-            self.date_lower or datetime.date.min,
-            self.date_upper is None,
-            self.date_upper or datetime.date.max,
-            self.position,
-            self.pk or 0,
-        )
-
     @property
     def date_display(self):
         return dates.humanize(self.date)
@@ -963,10 +1264,10 @@ class Event(Publishable):
             return self.get_sentence_kind_display()
         parts = []
         if self.sentence_years:
-            parts.append(_("%(n)d years") % {"n": self.sentence_years} if self.sentence_years != 1 else _("1 year"))
+            parts.append(ngettext("%(n)d year", "%(n)d years", self.sentence_years) % {"n": self.sentence_years})
         if self.sentence_months:
-            parts.append(_("%(n)d months") % {"n": self.sentence_months} if self.sentence_months != 1 else _("1 month"))
-        return " ".join(str(p) for p in parts)
+            parts.append(ngettext("%(n)d month", "%(n)d months", self.sentence_months) % {"n": self.sentence_months})
+        return " ".join(parts)
 
     @property
     def expected_end(self):
@@ -1006,30 +1307,28 @@ class Event(Publishable):
             errors["release_reason"] = _("Only a release has a reason for release.")
         if self.sending_country and self.kind not in MOVEMENT_KINDS:
             errors["sending_country"] = _("A sending country belongs to a deportation, deportation order, extradition or refused asylum.")
+        if status_problem(self.kind, self.sets_status):
+            errors["sets_status"] = status_problem(self.kind, self.sets_status)
         if errors:
             raise ValidationError(errors)
         self.check_order_in_case()
 
-    def check_order_in_case(self):
-        """Refuse a release dated wholly before the person was taken into custody."""
-        if self.kind not in CUSTODY_ENDS or not self.case_id or self.date_upper is None:
+    def check_order_in_case(self, others=None):
+        """Refuse dates that cannot be beside the case's other events (see `order_problems`).
+
+        `others` are the case's other events as they will be (the admin passes
+        the rows of the page being saved); by default, as stored.
+        """
+        if getattr(self, "order_checked_elsewhere", False):
             return
-        first_custody = (
-            Event.objects.filter(case_id=self.case_id, kind__in=CUSTODY_STARTS, date_lower__gt=self.date_upper)
-            .exclude(pk=self.pk)
-            .order_by("date_lower")
-            .first()
-        )
-        if first_custody:
-            raise ValidationError(
-                {
-                    "date": _(
-                        "This release is dated before the %(kind)s (%(date)s) in the same case. Check both dates."
-                    )
-                    % {"kind": first_custody.get_kind_display().lower(), "date": first_custody.date_display}
-                },
-                code="release_before_custody",
-            )
+        if others is None:
+            if not self.case_id:
+                return
+            others = list(Event.objects.filter(case_id=self.case_id).exclude(pk=self.pk))
+        already = {(id(event), message) for event, message in order_problems(others)}
+        new = [message for event, message in order_problems([self, *others]) if (id(event), message) not in already]
+        if new:
+            raise ValidationError({"date": new}, code="impossible_order")
 
 
 # Sources, citations and claims ---------------------------------------------
@@ -1047,6 +1346,12 @@ class SourceKind(models.TextChoices):
 
 # Named in migration 0001.
 source_upload_path = uploads.source_path
+
+
+class SourceQuerySet(PublishableQuerySet):
+    def status_cases(self):
+        # Any event these sources cite may start or stop counting for its case's status, or its evidence.
+        return Case.objects.filter(pk__in=Event.objects.filter(citations__source__in=self.values("pk")).values("case_id"))
 
 
 class Source(Publishable):
@@ -1085,6 +1390,8 @@ class Source(Publishable):
         blank=True,
         help_text=_("Paste the document's text to let the tracker check that every excerpt is quoted word for word. Not shown publicly."),
     )
+
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_lower", "title", "pk"]
@@ -1190,6 +1497,9 @@ class CitationQuerySet(PublishableQuerySet):
         """What a page needs to show a citation: its source, in the same query."""
         return self.select_related("source")
 
+    def status_cases(self):
+        return Case.objects.filter(pk__in=self.exclude(event=None).values("event__case_id"))
+
 
 def _exactly_one_target():
     options = Q()
@@ -1213,6 +1523,11 @@ class Citation(Publishable):
         ),
     )
     locator = models.CharField(_("where in the source"), max_length=100, blank=True, help_text=_("Paragraph, page or time, e.g. “para. 5”, “p. 3”."))
+    excerpt_translation = models.TextField(
+        _("translation of the excerpt"),
+        blank=True,
+        help_text=_("Optional, one per language: shown under the source's own words, marked as a translation. The excerpt itself is never changed."),
+    )
     confidence = models.CharField(
         _("confidence"),
         max_length=20,
@@ -1274,6 +1589,21 @@ class ImportMapping(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     columns = models.JSONField(_("columns"), default=dict, help_text=_("The file's column heading → the tracker's field."))
+    ignored = models.JSONField(
+        _("ignored columns"), default=list, blank=True, help_text=_("Headings of columns to leave out, even one named like a field.")
+    )
+    constants = models.JSONField(
+        _("values for every row"), default=dict, blank=True, help_text=_("Field → value given to every row, e.g. country → IR.")
+    )
+    value_maps = models.JSONField(
+        _("value maps"),
+        default=dict,
+        blank=True,
+        help_text=_("Column heading → {their value → {field → our value}}, e.g. Status → killed → event_type death, status deceased."),
+    )
+    calendars = models.JSONField(
+        _("calendars"), default=dict, blank=True, help_text=_("Column heading → calendar its dates are written in (persian).")
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -1285,6 +1615,81 @@ class ImportMapping(models.Model):
     def __str__(self):
         return self.name
 
+    def as_mapping(self):
+        from .importing import Mapping
+
+        return Mapping(
+            columns=self.columns, ignored=self.ignored, constants=self.constants,
+            value_maps=self.value_maps, calendars=self.calendars, list_name=self.name,
+        )
+
+
+class ImportedRow(models.Model):
+    """What one row of an imported list made, so that importing a corrected file corrects those records."""
+
+    list_name = models.CharField(max_length=100, blank=True)
+    row_key = models.CharField(max_length=400)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.SET_NULL, null=True, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["list_name", "row_key"], name="unique_imported_row")]
+
+    def __str__(self):
+        return f"{self.list_name or '-'}: {self.row_key}"
+
+
+class ImportJob(models.Model):
+    """One uploaded file on its way in: checked, then written, by the background worker."""
+
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", _("uploaded, columns not chosen yet")
+        CHECKING = "checking", _("being checked")
+        CHECKED = "checked", _("checked")
+        WRITING = "writing", _("being imported")
+        DONE = "done", _("imported")
+        FAILED = "failed", _("failed")
+
+    token = models.CharField(max_length=32, unique=True)
+    file_name = models.CharField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    mapping = models.JSONField(default=dict)
+    save_as = models.CharField(max_length=100, blank=True)
+    import_passing = models.BooleanField(default=False)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.UPLOADED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    stage_started = models.DateTimeField(null=True)
+    report = models.JSONField(default=dict)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_state_display()})"
+
+
+class PersonMerge(models.Model):
+    """Two records of one person made one; what moved is kept so that the merge can be undone."""
+
+    kept = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="merges")
+    merged_name = models.CharField(max_length=200)
+    merged_fields = models.JSONField(help_text="The removed person's own fields, to bring them back on undo.")
+    moved = models.JSONField(help_text="Model name → primary keys of the records moved onto the kept person.")
+    added_variant = models.PositiveIntegerField(null=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    undone = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.merged_name} → {self.kept}"
 
 class TakeDown(models.Model):
     """A case or a person taken off the public site in one step: who did it, when and why."""

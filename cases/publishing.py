@@ -84,16 +84,6 @@ def refusals(queryset):
     return [(record, reason) for record in uncited(queryset)]
 
 
-def affected_cases(model, pks):
-    """Cases whose public status may move when these records are published or taken down."""
-    events = {
-        Event: Event.objects.filter(pk__in=pks),
-        Citation: Event.objects.filter(citations__pk__in=pks),
-        Source: Event.objects.filter(citations__source__in=pks),
-    }.get(model)
-    return Case.objects.none() if events is None else Case.objects.filter(pk__in=events.values("case_id"))
-
-
 def touch_shown_on(model, pks, when=None):
     """Move the public `updated` time of every page that shows these records."""
     when = when or timezone.now()
@@ -122,7 +112,9 @@ def change_visibility(queryset, visibility, user, reason=""):
             model.objects.filter(pk__in=chunk).update(visibility=visibility, updated=now, edited=now)
             copy_to_history(model, chunk, user, "~", reason[:100], now)
             touch_shown_on(model, chunk, now)
-            affected_cases(model, chunk).refresh_statuses()
+            cases = model.objects.filter(pk__in=chunk).status_cases()
+            if cases is not None:
+                cases.refresh_statuses()
         outcome.changed = len(pks)
     return outcome
 

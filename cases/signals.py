@@ -3,7 +3,7 @@
 import threading
 from contextlib import contextmanager
 
-from .models import Case, Publishable
+from .models import Case, Event, Publishable
 
 _deferred = threading.local()
 
@@ -37,13 +37,15 @@ def record_saved(sender, instance, raw=False, **kwargs):
     """A change readers can see moves the public time of the pages that show the record."""
     if raw or not isinstance(instance, Publishable):
         return
-    from .publishing import affected_cases, touch_shown_on
+    from .publishing import touch_shown_on
 
     if getattr(instance, "shown_change", False):
         touch_shown_on(type(instance), [instance.pk], instance.updated)
     if getattr(instance, "visibility_changed", False) and not hasattr(_deferred, "case_ids"):
         # A source or citation published or taken down can start or stop supporting a status.
-        affected_cases(type(instance), [instance.pk]).refresh_statuses()
+        cases = type(instance).objects.filter(pk=instance.pk).status_cases()
+        if cases is not None:
+            cases.refresh_statuses()
 
 
 def record_deleted(sender, instance, **kwargs):
@@ -63,6 +65,11 @@ def event_deleted(sender, instance, **kwargs):
 
 
 def citation_changed(sender, instance, raw=False, **kwargs):
-    # Whether an event has a public citation decides whether it counts for the status.
+    # A status is as current as the sources its event cites.
     if instance.event_id:
-        _refresh_cases(Case.objects.filter(events=instance.event_id).values_list("pk", flat=True).first())
+        _refresh_cases(*Event.objects.filter(pk=instance.event_id).values_list("case_id", flat=True))
+
+
+def source_saved(sender, instance, raw=False, **kwargs):
+    # A new publication date or visibility changes how current the statuses it supports are.
+    _refresh_cases(*Case.objects.filter(status_event__citations__source=instance).values_list("pk", flat=True))

@@ -1,5 +1,6 @@
 """/sitemap.xml and /robots.txt: the public pages, for search engines."""
 
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.http import HttpResponse
 from django.urls import reverse
@@ -8,7 +9,14 @@ from django.views.decorators.http import require_GET
 from .models import Case, Organization, Person, Source
 
 
-class PagesSitemap(Sitemap):
+class LanguagesSitemap(Sitemap):
+    # Every page in every language, each listing the others as hreflang alternates.
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class PagesSitemap(LanguagesSitemap):
     def items(self):
         return ["cases:home", "cases:list"]
 
@@ -16,7 +24,7 @@ class PagesSitemap(Sitemap):
         return reverse(name)
 
 
-class PublicSitemap(Sitemap):
+class PublicSitemap(LanguagesSitemap):
     def lastmod(self, record):
         return record.updated
 
@@ -57,6 +65,7 @@ def robots_txt(request):
         "Allow: /",
         "Disallow: /admin/",
         "Disallow: /api/",
+        *(f"Disallow: /{code}/api/" for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE),
         f"Sitemap: {request.build_absolute_uri(reverse('cases:sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

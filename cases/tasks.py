@@ -1,6 +1,28 @@
-"""Background work, done by `manage.py db_worker`: the web request only queues it."""
+"""Background work, run by the task worker (`manage.py db_worker`): plain functions, the logic lives beside the models."""
 
 from django_tasks import task
+
+from . import import_jobs
+from .models import ImportJob
+
+
+@task()
+def check_import(job_id):
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job:
+        import_jobs.check(job)
+
+
+@task()
+def write_import(job_id):
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job:
+        import_jobs.write(job)
+
+
+@task()
+def remove_abandoned_imports():
+    return import_jobs.remove_abandoned()
 
 
 @task()

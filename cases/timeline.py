@@ -2,8 +2,10 @@
 
 Each status-setting event opens a period. Where the event's date is uncertain
 the period begins somewhere between its lower and upper bound: that stretch
-is drawn hatched, the rest solid, up to where the next period may begin or
-to today. Positions are percentages of the axis, so the drawing keeps its
+is drawn hatched, the rest solid, up to where the next period may begin. The
+last period is solid only up to the latest evidence for it (the case's
+`attested_lower`); from there to today it is drawn as an empty outline,
+because nothing newer is known. Positions are percentages of the axis, so the drawing keeps its
 text size at any screen width.
 """
 
@@ -31,6 +33,9 @@ class Period:
     uncertain_width: float
     solid_x: float
     solid_width: float
+    unattested_x: float = 0.0
+    unattested_width: float = 0.0
+    attested: str = ""
     top: int = 0
 
     @property
@@ -68,8 +73,13 @@ class Timeline:
         return self.axis_top + 18
 
 
-def build(events, today=None):
-    """The timeline of the status-setting events among `events` (in chronological order)."""
+def build(events, today=None, attested_lower=None, attested=""):
+    """The timeline of the status-setting events among `events` (in chronological order).
+
+    `attested_lower` is the earliest day of the latest evidence for the
+    current status, `attested` that date as written; past it, the last
+    period is drawn as not attested.
+    """
     today = today or timezone.localdate()
     changes = [event for event in events if event.sets_status]
     if not changes:
@@ -87,10 +97,13 @@ def build(events, today=None):
         following = changes[index + 1] if index + 1 < len(changes) else None
         begins_lower = x(event.date_lower)
         begins_upper = x(event.date_upper or event.date_lower or end)
-        if following is None:
-            stops = 100.0
+        unattested_from = stops = 100.0
+        if following is not None:
+            stops = unattested_from = x(following.date_lower or following.date_upper)
+        elif attested_lower is None:
+            unattested_from = begins_upper
         else:
-            stops = x(following.date_lower or following.date_upper)
+            unattested_from = max(x(attested_lower), begins_upper)
         solid_from = min(begins_upper, stops)
         periods.append(
             Period(
@@ -102,7 +115,10 @@ def build(events, today=None):
                 uncertain_x=begins_lower,
                 uncertain_width=max(begins_upper - begins_lower, 0),
                 solid_x=solid_from,
-                solid_width=max(stops - solid_from, MIN_WIDTH if begins_upper == begins_lower else 0),
+                solid_width=max(min(stops, unattested_from) - solid_from, MIN_WIDTH if begins_upper == begins_lower else 0),
+                unattested_x=unattested_from,
+                unattested_width=max(stops - unattested_from, 0),
+                attested=dates.humanize(attested) if following is None and attested else "",
                 top=index * ROW_HEIGHT,
             )
         )

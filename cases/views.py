@@ -10,6 +10,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django_filters.views import FilterView
 
@@ -27,6 +28,7 @@ from .models import (
     Source,
     StatisticClaim,
     Status,
+    names_for_reader,
     public_or_none,
 )
 
@@ -53,7 +55,7 @@ def home(request):
         {
             "status_counts": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
             "total": sum(counts.values()),
-            "recent": Case.objects.public().for_list().order_by("-updated", "pk")[:8],
+            "recent": Case.objects.public().for_list().with_reader_names(get_language()).order_by("-updated", "pk")[:8],
             "claims": claims,
             "filter": CaseFilter(queryset=Case.objects.none()),
         },
@@ -67,7 +69,7 @@ class CaseListView(FilterView):
     context_object_name = "cases"
 
     def get_queryset(self):
-        return Case.objects.public().for_list()
+        return Case.objects.public().for_list().with_reader_names(get_language())
 
     def paginate_queryset(self, queryset, page_size):
         # A page number out of range or mistyped shows the nearest page, not an error.
@@ -108,6 +110,7 @@ def case_detail(request, slug):
     for event in events:
         event.shown_authority = public_or_none(event.authority)
     authorities = {event.authority.pk: event.authority for event in events if event.shown_authority}
+    shown_name, other_names = names_for_reader(person, list(NameVariant.objects.public().filter(person=person)), get_language())
     return render(
         request,
         "cases/case_detail.html",
@@ -115,8 +118,9 @@ def case_detail(request, slug):
             "case": case,
             "person": person,
             "events": events,
-            "timeline": timeline.build(events),
-            "variants": NameVariant.objects.public().filter(person=person),
+            "timeline": timeline.build(events, attested_lower=case.attested_lower, attested=case.attested_until),
+            "shown_name": shown_name,
+            "other_names": other_names,
             "affiliations": Affiliation.objects.public().filter(person=person).select_related("organization"),
             "relatives": related_people(person),
             "authorities": sorted(authorities.values(), key=lambda organization: organization.name),
@@ -139,12 +143,14 @@ def related_people(person):
 
 def person_detail(request, slug):
     person = get_object_or_404(Person.objects.public(), slug=slug)
+    shown_name, other_names = names_for_reader(person, list(NameVariant.objects.public().filter(person=person)), get_language())
     return render(
         request,
         "cases/person_detail.html",
         {
             "person": person,
-            "variants": NameVariant.objects.public().filter(person=person),
+            "shown_name": shown_name,
+            "other_names": other_names,
             "cases": Case.objects.public().filter(person=person).select_related("status_event"),
             "affiliations": Affiliation.objects.public()
             .filter(person=person)

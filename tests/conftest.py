@@ -204,3 +204,14 @@ def chromium():
             browser.close()
     finally:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture(autouse=True)
+def english_until_a_request_says_otherwise():
+    # A request to /ru/… leaves Russian active in the test's thread; records a
+    # test makes afterwards would get their texts in Russian fields only.
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")

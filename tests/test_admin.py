@@ -29,8 +29,14 @@ def registered_models():
 def test_every_cases_model_is_in_the_admin():
     from django.apps import apps
 
-    # History tables are seen through each record's own History page.
-    records = {model for model in apps.get_app_config("cases").get_models() if not model.__name__.startswith("Historical")}
+    # History tables are seen through each record's own History page; the import's
+    # bookkeeping through the import pages, merges through the possible-duplicates page.
+    bookkeeping = {"ImportJob", "ImportedRow", "PersonMerge"}
+    records = {
+        model
+        for model in apps.get_app_config("cases").get_models()
+        if not model.__name__.startswith("Historical") and model.__name__ not in bookkeeping
+    }
     assert set(registered_models()) == records
 
 
@@ -74,7 +80,7 @@ def test_case_page_shows_status_history_and_event_citations(admin_client, seeded
     case = Case.objects.get(slug="abdullokhi-shamsiddin")
     html = admin_client.get(reverse("admin:cases_case_change", args=[case.pk])).content.decode()
     assert "Held incommunicado" in html
-    assert "between 18 January 2023 and 21 March 2023" in html
+    assert "between 18 January and 21 March 2023" in html
     event = case.events.get(kind=EventKind.TRANSFER)
     html = admin_client.get(reverse("admin:cases_event_change", args=[event.pk])).content.decode()
     assert "He was transferred to the hands of the Tajikistan KGB." in html
@@ -119,7 +125,7 @@ def test_release_before_arrest_typed_on_one_case_page_saves_nothing(admin_client
     case = make_case()
     data = {
         "person": case.person.pk,
-        "title": "Changed title",
+        "title_en": "Changed title",
         "slug": case.slug,
         "visibility": Visibility.PUBLIC,
         "events-TOTAL_FORMS": 2,
@@ -142,7 +148,7 @@ def test_release_before_arrest_typed_on_one_case_page_saves_nothing(admin_client
     }
     response = admin_client.post(reverse("admin:cases_case_change", args=[case.pk]), data)
     assert response.status_code == 200
-    assert "release is dated before" in response.content.decode()
+    assert "The release (2021) is dated before the arrest (May 2022)" in response.content.decode()
     assert Case.objects.get(pk=case.pk).title != "Changed title"
     assert not Event.objects.exists()
 

@@ -70,13 +70,17 @@ def test_sitemap_lists_the_public_pages(client):
     assert response.status_code == 200
     root = ET.fromstring(response.content)
     locations = {loc.text for loc in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
-    assert locations == {
+    english = {
         "http://testserver/",
         "http://testserver/cases/",
         "http://testserver/cases/farrukh-case/",
         "http://testserver/people/farrukh/",
         "http://testserver/organizations/court/",
         f"http://testserver/sources/{source.pk}/",
+    }
+    # Each page once per language: English at the root, then /ru/ and /tg/.
+    assert locations == {
+        url.replace("testserver/", f"testserver/{prefix}") for url in english for prefix in ("", "ru/", "tg/")
     }
     assert f"/sources/{hidden_source.pk}/" not in response.content.decode()
     assert case.updated.date().isoformat() in response.content.decode()

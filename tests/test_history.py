@@ -31,7 +31,7 @@ def test_change_delete_and_restore_through_the_admin_each_record_who(client):
     login(client, editor)
     url = f"/admin/cases/case/{case.pk}/change/"
     data = admin_form_data(client.get(url))
-    data["title"] = "Deportation and detention"
+    data["title_en"] = "Deportation and detention"
     assert client.post(url, data).status_code == 302
 
     # The publisher deletes the case, and with it its event and citation.
@@ -73,7 +73,7 @@ def test_an_earlier_version_can_be_restored_from_the_history(client):
     response = client.get(url)
     assert response.status_code == 200
     data = admin_form_data(response)
-    assert data["title"] == "First title"
+    assert data["title_en"] == "First title"
     assert client.post(url, data).status_code == 302
     case.refresh_from_db()
     assert case.title == "First title"

@@ -1,14 +1,16 @@
 """Spreadsheet import: clean files, every kind of bad file, importing twice, names in three scripts."""
 
 import io
+from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
-from cases.models import Case, Citation, Event, ImportMapping, NameVariant, Person, Source, Status, Visibility
+from cases.models import Case, Citation, Event, ImportJob, ImportMapping, NameVariant, Person, Source, Status, Visibility
 from cases.roles import EDITOR
 from tests.conftest import publisher, staff_client
 
@@ -26,6 +28,7 @@ CLEAN = HEADER + (
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 def write(tmp_path, text, name="people.csv", encoding="utf-8"):
@@ -143,7 +146,7 @@ def test_columns_can_be_mapped_and_the_mapping_saved(tmp_path):
         (HEADER + "T-1,Someone,,,,arrest,yesterday,,,,,,\n", ["row 2, event_date", "yesterday"]),
         (HEADER + "T-1,Someone,,,,arrest,2023,jailed,,,,,\n", ["row 2, status", "“jailed” is not one of"]),
         (HEADER + "T-1,,,,,,,,,,,,\n", ["row 2, name", "The name is missing."]),
-        (HEADER + "T-1,One,,,,,,,,,,,\nT-1,Two,,,,,,,,,,,\n", ["row 3, id", "“T-1” is on an earlier row too"]),
+        (HEADER + "T-1,One,,,,,,,,,,,\nT-1,Two,,,,,,,,,,,\n", ["row 3, name", "Row 2 is the same person (T-1) but says “One”, this row “Two”"]),
         (HEADER + "T-1,One,,,,,,,,,not-a-url,,\n", ["row 2, source_urls", "is not a web address"]),
         (HEADER + "T-1,One,,,,,,,Narnia,,,,\n", ["row 2, country", "“Narnia” is not a country"]),
         (HEADER + "T-1,One,,,,release,2023,released,,,,,\n", []),  # fine on its own: checked below with the good rows
@@ -203,32 +206,39 @@ def upload(client, text, mapping=None):
     return response["Location"]
 
 
-def test_admin_import_maps_columns_shows_a_dry_run_then_imports(editor):
+def test_admin_import_maps_columns_checks_in_the_background_then_imports_the_checked_rows(editor, monkeypatch):
     text = "Full name,Status now,Event,When\nRustam Nazarov,detained,arrest,2021-05\nBad Row,detained,arrest,someday\n"
     url = upload(editor, text)
     page = editor.get(url).content.decode()
     assert "Full name" in page and "Check (dry run)" in page
+    assert "Rustam Nazarov" in page and "detained ×2" in page  # first values and distinct values
 
     columns = {"column_0": "name", "column_1": "status", "column_2": "event_type", "column_3": "event_date"}
-    response = editor.post(url, {**columns, "dry_run": "1"})
+    response = editor.post(url, {**columns, "check": "1"}, follow=True)
     page = response.content.decode()
-    assert "1 problem in 2 rows" in page and "someday" in page
-    assert "Import these rows" not in page
+    assert "1 problem in 1 of 2 rows" in page and "someday" in page and "When" in page
+    # All or nothing, unless the editor chooses to import the rows that pass.
+    assert 'value="Import these rows"' not in page and "Import the 1 rows that pass" in page
+    assert "Download the rows with problems" in page
     assert Person.objects.count() == 0
 
     url = upload(editor, text.replace("Bad Row,detained,arrest,someday\n", "Second Person,,,\n"))
-    page = editor.post(url, {**columns, "dry_run": "1", "save_as": "Spring list"}).content.decode()
-    assert "2 rows: 2 new people would be created" in page and "Import these rows" in page
+    response = editor.post(url, {**columns, "check": "1", "save_as": "Spring list"}, follow=True)
+    page = response.content.decode()
+    assert "2 rows pass: 2 new people would be created" in page and "Import these rows" in page
     assert Person.objects.count() == 0
 
-    response = editor.post(url, {**columns, "confirm": "1", "save_as": "Spring list"})
-    assert response.status_code == 302
+    # Importing writes the rows kept by the check: the file is not checked again.
+    monkeypatch.setattr("cases.importing.Checker.check", lambda *args: pytest.fail("checked twice"))
+    response = editor.post(response.redirect_chain[-1][0], {"confirm": "1"}, follow=True)
+    assert "Imported: 2 new people" in response.content.decode()
     rustam = Person.objects.get(name="Rustam Nazarov")
     assert rustam.visibility == Visibility.INTERNAL
     assert rustam.cases.get().events.get().sets_status == Status.DETAINED
     assert rustam.history.get().history_user.username == "editor"
     saved = ImportMapping.objects.get(name="Spring list")
     assert saved.columns == {"Full name": "name", "Status now": "status", "Event": "event_type", "When": "event_date"}
+    assert not any((Path(settings.MEDIA_ROOT) / "imports").glob(ImportJob.objects.first().token + "*")), "files left behind"
 
     # The saved mapping chooses the columns next time.
     page = editor.get(upload(editor, text, mapping=saved)).content.decode()

@@ -25,11 +25,11 @@ def test_second_save_of_a_case_is_refused_with_what_changed_and_keeps_the_input(
     alice_data = admin_form_data(alice.get(url))
     bob_data = admin_form_data(bob.get(url))
 
-    alice_data["title"] = "Deportation from Germany"
+    alice_data["title_en"] = "Deportation from Germany"
     assert alice.post(url, alice_data).status_code == 302
 
-    bob_data["title"] = "Deportation and detention"
-    bob_data["summary"] = "Bob's long summary."
+    bob_data["title_en"] = "Deportation and detention"
+    bob_data["summary_en"] = "Bob's long summary."
     response = bob.post(url, bob_data)
     page = response.content.decode()
     assert response.status_code == 200

@@ -38,7 +38,7 @@ def test_editor_cannot_publish_by_posting_the_visibility_field():
     url = f"/admin/cases/case/{case.pk}/change/"
     data = admin_form_data(client.get(url))
     data["visibility"] = Visibility.PUBLIC
-    data["title"] = "Edited by an editor"
+    data["title_en"] = "Edited by an editor"
     assert client.post(url, data).status_code == 302
     case.refresh_from_db()
     assert case.title == "Edited by an editor"
@@ -50,7 +50,7 @@ def test_editor_adds_records_that_stay_internal():
     client = client_for(EDITOR)
     response = client.get("/admin/cases/case/add/")
     data = admin_form_data(response)
-    data.update({"person": person.pk, "title": "New case", "visibility": Visibility.PUBLIC})
+    data.update({"person": person.pk, "title_en": "New case", "visibility": Visibility.PUBLIC})
     assert client.post("/admin/cases/case/add/", data).status_code == 302
     assert Case.objects.get(title="New case").visibility == Visibility.INTERNAL
 
