@@ -73,8 +73,16 @@ def uncited(queryset):
         return queryset.exclude(publicly_cited(model))
     if model in (Case, Person):
         # A case or person may be public without a citation; its summary, a stated fact, may not.
-        return queryset.exclude(summary="").exclude(publicly_cited(model))
+        stated = Q()
+        for name in summary_fields(model):
+            stated |= Q(**{f"{name}__gt": ""})
+        return queryset.filter(stated).exclude(publicly_cited(model))
     return queryset.none()
+
+
+def summary_fields(model):
+    """The summary and its translations, if the model keeps any (`summary_ru`…)."""
+    return [field.name for field in model._meta.concrete_fields if field.name == "summary" or field.name.startswith("summary_")]
 
 
 def refusals(queryset):
@@ -233,7 +241,7 @@ NO_SOURCE = _("No source cites it yet: add a citation first.")
 
 
 def _needs_source(record, citations):
-    if isinstance(record, (Case, Person)) and not record.summary:
+    if isinstance(record, (Case, Person)) and not any(getattr(record, name) for name in summary_fields(type(record))):
         return ""
     return "" if citations else NO_SOURCE
 

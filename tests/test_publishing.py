@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from cases import publishing
 from cases.models import (
     Case,
+    CaseQuerySet,
     Citation,
     Event,
     EventKind,
@@ -106,7 +107,7 @@ def test_editor_posting_an_inline_event_as_public_leaves_it_internal():
     url = f"/admin/cases/case/{case.pk}/change/"
     data = admin_form_data(client.get(url))
     data["events-0-visibility"] = PUBLIC
-    data["events-0-description"] = "Edited by an editor"
+    data["events-0-description_en"] = "Edited by an editor"
     assert client.post(url, data).status_code == 302
     event.refresh_from_db()
     assert event.description == "Edited by an editor" and event.visibility == INTERNAL
@@ -312,7 +313,7 @@ def test_bulk_publish_is_all_or_nothing(monkeypatch):
     def broken(self, *args, **kwargs):
         raise RuntimeError("the status refresh failed")
 
-    monkeypatch.setattr(type(Case.objects.all()), "refresh_statuses", broken)
+    monkeypatch.setattr(CaseQuerySet, "refresh_statuses", broken)
     with pytest.raises(RuntimeError):
         Event.objects.all().set_visibility(PUBLIC, by=publisher())
     assert set(Event.objects.values_list("visibility", flat=True)) == {INTERNAL}
