@@ -256,10 +256,11 @@ class Publishable(models.Model):
         elif stored is not None and not self.shown_change and not kwargs.get("force_insert"):
             # Leave the public time as the database has it: this copy's may be older
             # (a version from the history, or a record a page or a status refresh changed since).
+            deferred = self.get_deferred_fields()
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "updated" and field.attname in self.__dict__
+                if not field.primary_key and field.name != "updated" and field.attname not in deferred
             ]
         super().save(*args, **kwargs)
         self._stored = {field.attname: getattr(self, field.attname) for field in self._meta.concrete_fields}
