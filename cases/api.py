@@ -17,13 +17,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import serializers, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.routers import DefaultRouter
 
 from .exports import with_public_related
 from .filters import CaseFilter
+from .paging import PublicPaginator
 from .models import Case, Citation, Event, EventKind, NameVariant, Organization, Person, Source, public_or_none
 
 # --- Pagination and sync ---------------------------------------------------
@@ -33,6 +34,24 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    django_paginator_class = PublicPaginator
+    # Deep pages read every row before them: a copy is kept in sync with
+    # `updated_after` instead, which starts where the last one ended.
+    max_rows = 10_000
+
+    def get_page_number(self, request, paginator):
+        number = super().get_page_number(request, paginator)
+        page = paginator.num_pages if number in self.last_page_strings else number
+        try:
+            deep = (int(page) - 1) * paginator.per_page >= self.max_rows
+        except (TypeError, ValueError):
+            deep = False
+        if deep:
+            raise NotFound(
+                f"Pages reach the first {self.max_rows:,} records only. Narrow the list with filters, "
+                "or keep a copy in sync with updated_after."
+            )
+        return number
 
 
 class UpdatedAfterFilter(BaseFilterBackend):
@@ -351,7 +370,12 @@ class CaseViewSet(PublicViewSet):
     filterset_class = CaseFilter
 
     def get_queryset(self):
-        return with_public_related(Case.objects.public().for_list().order_by("person__name", "pk"))
+        cases = Case.objects.public().for_list().order_by("sort_name", "pk")
+        if self.action == "retrieve":
+            return with_public_related(cases)
+        # A list row shows the other spellings only: no events or citations to read.
+        variants = Prefetch("person__name_variants", queryset=NameVariant.objects.public(), to_attr="public_variants")
+        return cases.prefetch_related(variants)
 
     def get_serializer_class(self):
         return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer

@@ -11,7 +11,7 @@ class CasesConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from simple_history import register
 
-        from . import roles, signals
+        from . import caching, roles, signals
 
         # Changes to editor accounts (groups, staff status) are part of the
         # record too; password hashes are not copied into it. Registered here,
@@ -22,11 +22,15 @@ class CasesConfig(AppConfig):
         # so derived values are filled in however a record arrives.
         pre_save.connect(signals.fill_derived_fields, dispatch_uid="cases_fill_derived_fields")
         post_save.connect(signals.event_saved, sender="cases.Event", dispatch_uid="cases_event_saved")
+        post_save.connect(signals.person_saved, sender="cases.Person", dispatch_uid="cases_person_saved")
         post_delete.connect(signals.event_deleted, sender="cases.Event", dispatch_uid="cases_event_deleted")
         post_save.connect(signals.citation_changed, sender="cases.Citation", dispatch_uid="cases_citation_saved")
         post_delete.connect(signals.citation_changed, sender="cases.Citation", dispatch_uid="cases_citation_deleted")
         post_save.connect(signals.source_saved, sender="cases.Source", dispatch_uid="cases_source_saved")
         post_save.connect(signals.record_saved, dispatch_uid="cases_record_saved")
         pre_delete.connect(signals.record_deleted, dispatch_uid="cases_record_deleted")
+        # Anything public saved or deleted moves the public version (HTTP caching).
+        post_save.connect(caching.record_saved, dispatch_uid="cases_public_saved")
+        post_delete.connect(caching.record_deleted, dispatch_uid="cases_public_deleted")
         # After every migrate, once Django has made the permissions: the three roles.
         post_migrate.connect(roles.setup_roles, sender=self, dispatch_uid="cases_setup_roles")

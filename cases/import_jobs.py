@@ -50,7 +50,9 @@ def _progress(job, field):
 def _start(job, state):
     job.state = state
     job.stage_started = timezone.now()
-    job.rows_checked = job.rows_written = 0 if state == ImportJob.State.CHECKING else job.rows_checked
+    if state == ImportJob.State.CHECKING:
+        job.rows_checked = 0
+    job.rows_written = 0
     job.save()
 
 

@@ -745,7 +745,9 @@ def build(model, **values):
     instance = model.__new__(model)
     instance.__dict__.update(_BLANK[model])
     instance._state = ModelState()
-    instance.__dict__.update(values)
+    for name, value in values.items():
+        # Through the attribute, not its __dict__: a per-language text (title) is stored by its descriptor.
+        setattr(instance, name, value)
     return instance
 
 

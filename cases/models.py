@@ -153,6 +153,34 @@ class PublishableQuerySet(models.QuerySet):
 
         return refusals(self)
 
+    # Bulk writes send no signals: they move the public version themselves
+    # when they may change what a reader sees (see cases/caching.py).
+
+    def update(self, **kwargs):
+        from . import caching
+
+        touches_public = "visibility" in kwargs or self.filter(visibility=Visibility.PUBLIC).exists()
+        changed = super().update(**kwargs)
+        if changed and touches_public:
+            caching.public_changed(self.db)
+        return changed
+
+    def bulk_create(self, objs, *args, **kwargs):
+        from . import caching
+
+        objs = super().bulk_create(objs, *args, **kwargs)
+        if any(obj.visibility == Visibility.PUBLIC for obj in objs):
+            caching.public_changed(self.db)
+        return objs
+
+    def bulk_update(self, objs, *args, **kwargs):
+        from . import caching
+
+        changed = super().bulk_update(objs, *args, **kwargs)
+        if any(obj.visibility == Visibility.PUBLIC for obj in objs):
+            caching.public_changed(self.db)
+        return changed
+
     def set_visibility(self, visibility, by, reason=""):
         """Publish or unpublish every record here as `by`, who must hold the publish permission.
 
@@ -180,7 +208,8 @@ class Publishable(models.Model):
         max_length=10,
         choices=Visibility.choices,
         default=Visibility.INTERNAL,
-        db_index=True,
+        # No index of its own: nine rows in ten are public, and SQLite would
+        # pick it over a selective one (an event's case).
         help_text=_("Internal records are seen only by editors. Publish only what is safe for everyone to read."),
     )
     internal_notes = models.TextField(
@@ -232,6 +261,12 @@ class Publishable(models.Model):
             for field in self._meta.concrete_fields
             if field.attname not in NOT_SHOWN_FIELDS and field.attname in stored
         )
+
+    @property
+    def was_or_is_public(self):
+        """Public now or as the database last had it: deleting such a record changes what readers see."""
+        stored = getattr(self, "_stored", None) or {}
+        return Visibility.PUBLIC in (self.visibility, stored.get("visibility"))
 
     def save(self, *args, **kwargs):
         stored = self.stored_values()
@@ -650,40 +685,37 @@ class CaseQuerySet(PublishableQuerySet):
         """Derive the status of every case in the queryset again, as `Case.refresh_status` does for one.
 
         Works through the cases in chunks by id with the same number of
-        queries per chunk (the cases, their status events, the update), so a
-        bulk change of 100,000 cases costs a few hundred queries, not a
-        hundred thousand. Only cases whose status changed are written, and
-        only they get a new `updated` time. Returns how many changed.
+        queries per chunk (the cases, their status events, the events'
+        citations, the update), so a bulk change of 100,000 cases costs a few
+        hundred queries, not a hundred thousand. Only cases whose status
+        changed are written, and only they get a new `updated` time. Returns
+        how many changed.
         """
-        changed, last_pk = 0, 0
         attnames = status_attnames()
+        changed, last_pk = 0, 0
         while True:
-            chunk = list(self.filter(pk__gt=last_pk).order_by("pk").only(*STATUS_FIELDS, "last_verified")[:chunk_size])
+            chunk = list(
+                self.filter(pk__gt=last_pk).order_by("pk").only("visibility", "last_verified", *STATUS_FIELDS)[:chunk_size]
+            )
             if not chunk:
                 return changed
             last_pk = chunk[-1].pk
             histories = {case.pk: [] for case in chunk}
-            events = (
-                Event.objects.using(self.db)
-                .filter(case_id__in=histories)
-                .status_setting()
-                .order_by()
-                .only("case", "sets_status", "date", "date_lower", "date_upper", "position")
-                .prefetch_related(
-                    models.Prefetch("citations", queryset=Citation.objects.public().with_source(), to_attr="public_citations")
-                )
-            )
-            for event in events:
+            for event in Event.objects.using(self.db).filter(case_id__in=histories).status_setting():
                 histories[event.case_id].append(event)
             now, stale = timezone.now(), []
             for case in chunk:
                 before = [getattr(case, name) for name in attnames]
-                for name, value in status_fields(order_events(histories[case.pk]), case.last_verified).items():
+                for name, value in status_from_history(order_events(histories[case.pk]), case.last_verified).items():
                     setattr(case, name, value)
                 if [getattr(case, name) for name in attnames] != before:
                     case.updated = now
                     stale.append(case)
             _write_statuses(self.db, stale)
+            if any(case.visibility == Visibility.PUBLIC for case in stale):
+                from . import caching
+
+                caching.public_changed(self.db)
             changed += len(stale)
 
     def with_status(self, *statuses):
@@ -740,17 +772,19 @@ class Case(Publishable):
         help_text=_("Part of the public address. Leave empty to make one from the person's name."),
     )
     summary = models.TextField(_("summary"), blank=True)
+    # The person's name, copied so that the list sorts by it through an index
+    # of this table (filled in whenever the case or the person is saved).
+    sort_name = models.CharField(max_length=200, editable=False, default="")
     current_status = models.CharField(
         _("current status"),
         max_length=20,
         choices=Status.choices,
         default=Status.UNKNOWN,
         editable=False,
-        db_index=True,
         help_text=_("Set by the latest public event that changes the status."),
     )
     status_since = models.CharField(_("status since"), max_length=100, blank=True, editable=False)
-    status_since_lower = models.DateField(null=True, editable=False, db_index=True)
+    status_since_lower = models.DateField(null=True, editable=False)
     status_since_upper = models.DateField(null=True, editable=False)
     status_event = models.ForeignKey(
         "Event", on_delete=models.SET_NULL, null=True, editable=False, related_name="+"
@@ -761,18 +795,30 @@ class Case(Publishable):
         blank=True,
         help_text=_("The day an editor last confirmed the current status with a source or a trusted contact."),
     )
-    # The latest evidence for the status (see `status_fields`): as written, and its earliest day.
+    # The latest evidence for the status (see `status_from_history`): as written, and its earliest day.
     attested_until = models.CharField(_("status attested until"), max_length=100, blank=True, editable=False)
     attested_lower = models.DateField(null=True, editable=False)
 
     objects = CaseQuerySet.as_manager()
 
     class Meta:
-        ordering = ["person__name", "pk"]
+        ordering = ["sort_name", "pk"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         # One permission for every kind of record: publishing is a decision, not an edit.
         permissions = [("publish", _("Can publish and unpublish records"))]
+        # The public list's orders and its status filter, over public cases
+        # only; the trailing id keeps ties in a fixed order.
+        indexes = [
+            models.Index(fields=["sort_name", "id"], condition=Q(visibility="public"), name="case_public_by_name"),
+            models.Index(
+                fields=["current_status", "sort_name", "id"], condition=Q(visibility="public"), name="case_public_status_name"
+            ),
+            models.Index(fields=["updated", "id"], condition=Q(visibility="public"), name="case_public_by_updated"),
+            models.Index(
+                fields=["status_since_lower", "id"], condition=Q(visibility="public"), name="case_public_by_status_date"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.person}: {self.title}"
@@ -788,6 +834,7 @@ class Case(Publishable):
         return ShownName(self.person.name, SCRIPT_LANGUAGES[Script.LATIN])
 
     def fill_derived_fields(self):
+        self.sort_name = self.person.name if self.person_id else ""
         if not self.slug:
             self.slug = unique_slug(Case, self.person.name if self.person_id else self.title, self.pk)
         # A case held in memory may be older than its events: never save a stale status.
@@ -795,13 +842,7 @@ class Case(Publishable):
 
     def status_history(self, include_internal=False):
         """The events that set this case's status, oldest first, each with its public citations prefetched."""
-        events = Event.objects.filter(case_id=self.pk).exclude(sets_status="").prefetch_related(
-            models.Prefetch("citations", queryset=Citation.objects.public().with_source(), to_attr="public_citations")
-        )
-        if not include_internal:
-            # The same rule as the public pages: an event no public source supports sets nothing.
-            events = events.own_public()
-        return order_events(events)
+        return order_events(Event.objects.filter(case_id=self.pk).status_setting(include_internal))
 
     def compute_status(self):
         """Derive the status fields from the public status-setting events.
@@ -811,7 +852,7 @@ class Case(Publishable):
         state a fact no source supports.
         """
         history = self.status_history() if self.pk else []
-        for name, value in status_fields(history, self.last_verified).items():
+        for name, value in status_from_history(history, self.last_verified).items():
             setattr(self, name, value)
 
     def refresh_status(self):
@@ -951,7 +992,7 @@ def status_attnames():
     return [Case._meta.get_field(name).attname for name in STATUS_FIELDS]
 
 
-def status_fields(history, last_verified=None):
+def status_from_history(history, last_verified=None):
     """The status fields of a case from its public status-setting events in order (see `order_events`).
 
     The status is as current as its latest evidence: the latest publication
@@ -1175,13 +1216,19 @@ class EventQuerySet(PublishableQuerySet):
     public_parents = ("case", "case__person")
     needs_citation = True
 
-    def status_setting(self, include_internal=False):
-        """Events that set their case's status: by the public pages' rule (public and cited), unless asked for all."""
-        events = self.exclude(sets_status="")
-        return events if include_internal else events.own_public()
-
     def status_cases(self):
         return Case.objects.filter(pk__in=self.values("case_id"))
+
+    def status_setting(self, include_internal=False):
+        """Events that set their case's status, with their public citations.
+
+        Unless asked for all: by the public pages' rule, public and cited by a
+        public source (an event no source supports sets nothing).
+        """
+        events = self.exclude(sets_status="").prefetch_related(
+            models.Prefetch("citations", queryset=Citation.objects.public().with_source(), to_attr="public_citations")
+        )
+        return events if include_internal else events.own_public()
 
     def chronological(self):
         """By date as far as the database can (an open beginning by its end); `order_events` then applies the editor's order to overlaps."""
@@ -1464,6 +1511,10 @@ class StatisticClaim(Publishable):
     def __str__(self):
         return self.statement
 
+    @property
+    def date_display(self):
+        return dates.humanize(self.date) if self.date else ""
+
     def fill_derived_fields(self):
         self.date_lower, self.date_upper = dates.bounds(self.date)
 
@@ -1691,6 +1742,24 @@ class PersonMerge(models.Model):
 
     def __str__(self):
         return f"{self.merged_name} → {self.kept}"
+
+
+
+class PublicVersion(models.Model):
+    """One row: a number that changes whenever anything a reader can see may have changed.
+
+    Public pages carry it in their ETag and Last-Modified headers (cases/caching.py).
+    """
+
+    number = models.BigIntegerField(default=0)
+    changed = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("public version")
+
+    def __str__(self):
+        return f"{self.number} ({self.changed:%Y-%m-%d %H:%M:%S})"
+
 
 class TakeDown(models.Model):
     """A case or a person taken off the public site in one step: who did it, when and why."""

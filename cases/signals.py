@@ -3,7 +3,7 @@
 import threading
 from contextlib import contextmanager
 
-from .models import Case, Event, Publishable
+from .models import Case, Event, Person, Publishable
 
 _deferred = threading.local()
 
@@ -73,3 +73,9 @@ def citation_changed(sender, instance, raw=False, **kwargs):
 def source_saved(sender, instance, raw=False, **kwargs):
     # A new publication date or visibility changes how current the statuses it supports are.
     _refresh_cases(*Case.objects.filter(status_event__citations__source=instance).values_list("pk", flat=True))
+
+
+def person_saved(sender, instance, raw=False, **kwargs):
+    # The list sorts cases by a copy of their person's name.
+    if isinstance(instance, Person):
+        Case.objects.filter(person_id=instance.pk).exclude(sort_name=instance.name).update(sort_name=instance.name)

@@ -50,22 +50,27 @@ def count_rows(path):
     """About how many rows a file has (for the progress bar): lines of a CSV, items of a JSON list, rows of a sheet."""
     rows = open_rows(path)
     if isinstance(rows, _Counted):
+        rows.close()
         return rows.total
     with open(path, "rb") as handle:
         return max(sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) - 1, 0)
 
 
 class _Counted:
-    """A row iterator that knows its length."""
+    """A row iterator that knows its length (and how to let go of its file unread)."""
 
-    def __init__(self, rows, total):
-        self.rows, self.total = rows, total
+    def __init__(self, rows, total, close=None):
+        self.rows, self.total, self._close = rows, total, close
 
     def __iter__(self):
         return self
 
     def __next__(self):
         return next(self.rows)
+
+    def close(self):
+        if self._close:
+            self._close()
 
 
 def _csv_rows(handle):
@@ -155,7 +160,7 @@ def _xlsx_rows(handle):
         finally:
             workbook.close()
 
-    return _Counted(rows(), max((sheet.max_row or 1) - 1, 0))
+    return _Counted(rows(), max((sheet.max_row or 1) - 1, 0), workbook.close)
 
 
 def _cell_text(value):
@@ -167,7 +172,7 @@ def _cell_text(value):
     return str(value)
 
 
-def preview(path, mapping=None, scan=20_000, first=5, distinct=25):
+def preview(path, scan=20_000, first=5, distinct=25):
     """Each column's first values and most frequent values (among the first `scan` rows), for the mapping page."""
     rows = open_rows(path)
     header = next(rows, None) or []

@@ -5,7 +5,6 @@ import mimetypes
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.core.paginator import InvalidPage
 from django.db import DatabaseError, connection
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, JsonResponse
@@ -14,8 +13,9 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django_filters.views import FilterView
 
-from . import timeline, uploads
+from . import caching, timeline, uploads
 from .filters import CaseFilter
+from .paging import MAX_PAGES, PublicPaginator, requested_page
 from .models import (
     Affiliation,
     Case,
@@ -44,10 +44,13 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+def public_status_counts():
+    cases = Case.objects.public().order_by().values_list("current_status").annotate(n=Count("pk"))
+    return dict(cases.values_list("current_status", "n"))
+
+
 def home(request):
-    counts = dict(
-        Case.objects.public().values_list("current_status").annotate(n=Count("pk")).values_list("current_status", "n")
-    )
+    counts = caching.cached("status-counts", public_status_counts)
     claims = StatisticClaim.objects.public().prefetch_related(Prefetch("citations", queryset=Citation.objects.public().with_source()))
     return render(
         request,
@@ -55,7 +58,7 @@ def home(request):
         {
             "status_counts": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
             "total": sum(counts.values()),
-            "recent": Case.objects.public().for_list().with_reader_names(get_language()).order_by("-updated", "pk")[:8],
+            "recent": Case.objects.public().for_list().with_reader_names(get_language()).order_by("-updated", "-pk")[:8],
             "claims": claims,
             "filter": CaseFilter(queryset=Case.objects.none()),
         },
@@ -71,17 +74,24 @@ class CaseListView(FilterView):
     def get_queryset(self):
         return Case.objects.public().for_list().with_reader_names(get_language())
 
+    paginator_class = PublicPaginator
+
     def paginate_queryset(self, queryset, page_size):
-        # A page number out of range or mistyped shows the nearest page, not an error.
+        # A page number out of range or mistyped shows the nearest page, not an
+        # error; a page past the limit says how to narrow the list instead.
         paginator = self.get_paginator(queryset, page_size)
-        try:
-            page = paginator.get_page(self.request.GET.get(self.page_kwarg))
-        except InvalidPage:
-            page = paginator.page(1)
+        number = requested_page(self.request.GET.get(self.page_kwarg), paginator)
+        if number > MAX_PAGES:
+            self.beyond_limit = True
+            return paginator, None, [], True
+        page = paginator.page(number)
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["beyond_limit"] = getattr(self, "beyond_limit", False)
+        context["max_pages"] = MAX_PAGES
+        context["max_rows"] = MAX_PAGES * self.paginate_by
         query = self.request.GET.copy()
         query.pop(self.page_kwarg, None)
         context["query_without_page"] = query.urlencode()

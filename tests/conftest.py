@@ -133,6 +133,11 @@ def make_claim(cited=True, **kwargs):
     return _cited(StatisticClaim, "claim", cited, **kwargs)
 
 
+def body(response):
+    """The whole body of a response, streamed (exports) or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
 @pytest.fixture
 def seeded(db):
     from django.core.management import call_command
@@ -215,3 +220,11 @@ def english_until_a_request_says_otherwise():
     translation.activate("en")
     yield
     translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
+def empty_page_cache():
+    """Each test starts with an empty cache: its database is new, the cache would not be."""
+    from django.core.cache import cache
+
+    cache.clear()

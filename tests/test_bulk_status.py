@@ -55,9 +55,10 @@ def test_bulk_refresh_costs_the_same_queries_per_chunk_however_many_events():
     scramble()
     with CaptureQueriesContext(connection) as captured:
         Case.objects.refresh_statuses(chunk_size=2)
-    # Per chunk of two: the cases, their events, the public citations of those (the evidence), one update;
+    # Per chunk of two: the cases, their events, the events' citations, one update,
+    # the public version;
     # then the empty read that ends it.
-    assert len(captured) == 3 * 4 + 1
+    assert len(captured) == 3 * 5 + 1
 
 
 def test_bulk_refresh_writes_and_touches_only_the_cases_whose_status_changed():

@@ -112,7 +112,7 @@ def test_the_event_admin_refuses_a_kind_and_status_that_do_not_fit(admin_client)
 
 def case_page_data(case, *rows):
     data = {
-        "person": case.person.pk, "title": case.title, "slug": case.slug, "visibility": Visibility.PUBLIC,
+        "person": case.person.pk, "title_en": case.title, "slug": case.slug, "visibility": Visibility.PUBLIC,
         "events-TOTAL_FORMS": len(rows), "events-INITIAL_FORMS": sum(1 for row in rows if row.get("id")),
         "events-MIN_NUM_FORMS": 0, "events-MAX_NUM_FORMS": 1000,
         "citations-TOTAL_FORMS": 0, "citations-INITIAL_FORMS": 0, "citations-MIN_NUM_FORMS": 0, "citations-MAX_NUM_FORMS": 1000,
@@ -226,9 +226,10 @@ def test_import_refuses_a_status_the_event_kind_cannot_set(tmp_path):
 
 
 def test_import_refuses_a_death_before_the_arrest_in_the_same_case(tmp_path):
+    Case.objects.create(person=Person.objects.create(name="Someone"), title="Case")
     errors = import_file(tmp_path, ",Someone,Case,arrest,2021,detained\n,Someone,Case,death,2020,deceased\n")
     assert "row 3, event_date" in errors and "The death (2020) is dated before the arrest (2021)" in errors
-    assert not Event.objects.exists() and not Case.objects.exists()
+    assert not Event.objects.exists() and Case.objects.count() == 1
 
 
 def test_import_refuses_an_arrest_after_a_stored_death(tmp_path):
@@ -245,3 +246,20 @@ def test_an_open_beginning_may_reach_back_before_a_release():
     make_event(case, kind=EventKind.ARREST, date="../2023", sets_status=Status.DETAINED)
     release = Event(case=case, kind=EventKind.RELEASE, date="2020", sets_status=Status.RELEASED, visibility=Visibility.PUBLIC)
     release.full_clean()
+
+
+def test_saving_the_case_page_says_which_order_it_used_for_overlapping_dates(admin_client):
+    case = make_case()
+    detention = make_event(case, kind=EventKind.DETENTION, date="2021-06", sets_status=Status.DETAINED, position=0)
+    sentence = make_event(case, kind=EventKind.SENTENCE, date="2020-03-05/2023-03-21", sets_status=Status.SENTENCED,
+                          sentence_kind="life", position=1)
+    data = case_page_data(
+        case,
+        {"id": detention.pk, "kind": EventKind.DETENTION, "date": "2021-06", "sets_status": Status.DETAINED},
+        {"id": sentence.pk, "kind": EventKind.SENTENCE, "date": sentence.date, "sets_status": Status.SENTENCED,
+         "sentence_kind": "life", "position": 1},
+    )
+    response = admin_client.post(reverse("admin:cases_case_change", args=[case.pk]), data, follow=True)
+    page = " ".join(response.content.decode().split())
+    assert "Their order fields (0, then 1) put the Sentence (between 5 March 2020 and 21 March 2023) last." in page
+    assert status_of(case) == Status.SENTENCED

@@ -188,3 +188,8 @@ def test_the_migration_renames_stored_relative_hostage_events(seeded):
     migration.rename_hostage_kind(apps, "relative_hostage", "held_hostage")
     assert not Event.objects.filter(kind="relative_hostage").exists()
     assert Event.objects.filter(kind=EventKind.HELD_HOSTAGE).count() == 1
+
+
+def test_the_home_page_gives_each_figure_the_date_it_refers_to(client, seeded):
+    page = " ".join(re.sub(r"<[^>]+>", " ", client.get("/").content.decode()).split())
+    assert "graves were still fresh in Vamar and Khorog, according to the National Alliance of Tajikistan. (refers to: on or before 21 March 2023)" in page

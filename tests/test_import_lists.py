@@ -281,3 +281,24 @@ def test_an_excerpt_copied_later_fills_the_citation_that_waited_for_it(tmp_path)
     citation = Citation.objects.get(source__url="https://example.org/3")
     assert citation.excerpt == "She was arrested." and citation.words_copied
     assert Citation.objects.count() == 4
+
+
+def test_the_progress_bar_knows_how_many_rows_each_kind_of_file_has(tmp_path):
+    from openpyxl import Workbook
+
+    from cases.spreadsheets import count_rows
+
+    workbook = Workbook()
+    for line in IRAN.strip().split("\n"):
+        workbook.active.append(line.split(","))
+    workbook.save(tmp_path / "iran.xlsx")
+    assert count_rows(tmp_path / "iran.xlsx") == 3
+    assert count_rows(write(tmp_path, IRAN)) == 3
+    assert count_rows(write(tmp_path, json.dumps([{"name": "A"}, {"name": "B"}]), "list.json")) == 2
+
+
+def test_imported_texts_fill_the_original_language_and_its_history(tmp_path):
+    run(write(tmp_path, "name,case_title,event_type,event_date,description\nReza Ahmadi,Arrest in Tehran,arrest,2022,Taken at home.\n"))
+    case, event = Case.objects.get(), Event.objects.get()
+    assert (case.title_en, event.description_en) == ("Arrest in Tehran", "Taken at home.")
+    assert case.history.get().title_en == "Arrest in Tehran" and event.history.get().description_en == "Taken at home."

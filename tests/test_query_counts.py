@@ -68,3 +68,40 @@ def test_source_page_queries_do_not_grow_with_facts(client):
         make_citation(source=source, event=make_event(make_case()), excerpt=f"Fact {i}.")
         make_citation(source=source, person=make_person(), excerpt=f"Person fact {i}.")
     assert queries_for(client, source.get_absolute_url()) == few
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/cases/?sort=-updated",
+        "/cases/?sort=name&status=detained&status=released",
+        "/cases/?event=arrest&happened_after=2020-01-01",
+        "/api/cases/?status=detained",
+        "/api/cases/?page=2&page_size=5",
+    ],
+)
+def test_list_and_api_queries_do_not_grow_with_rows(client, url):
+    add_cases(12)
+    few = queries_for(client, url)
+    add_cases(30)
+    assert queries_for(client, url) == few
+
+
+def test_export_queries_grow_by_a_constant_number_per_chunk_of_cases(client, monkeypatch):
+    from cases import exports
+    from tests.conftest import body
+
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 5)
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            body(client.get(url))
+        return len(captured)
+
+    add_cases(5)
+    one_chunk = queries("/export/cases.csv")
+    add_cases(10)
+    three_chunks = queries("/export/cases.csv")
+    # Per chunk: spellings, events, the cases' and the events' citations.
+    assert three_chunks - one_chunk == 2 * 4
+    assert queries("/export/cases.json") == three_chunks

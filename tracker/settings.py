@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # ETag/Last-Modified on public pages from the public version; 304s skip the view.
+    "cases.caching.PublicCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Records the logged-in user on every history entry made during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -206,6 +208,31 @@ _task_backend = os.environ.get("TASKS_BACKEND", "database")
 if _task_backend not in _TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}; got {_task_backend!r}.")
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend]}}
+
+# --- Caching ----------------------------------------------------------------
+
+# CACHE_URL picks the cache pages keep their counts and choice lists in:
+# locmem:// (the default: one per process), redis://host:6379/0 when several
+# servers should share one. Entries are keyed by the public version, so a
+# change to anything public makes them unreachable at once.
+_cache_url = os.environ.get("CACHE_URL", "locmem://")
+if _cache_url.startswith(("redis://", "rediss://")):
+    _default_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+elif _cache_url.startswith("locmem://"):
+    _default_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 10_000}}
+else:
+    raise ImproperlyConfigured(f"CACHE_URL must start with locmem:// or redis://; got {_cache_url!r}.")
+CACHES = {"default": _default_cache}
+# How long a cached count or choice list may stay (it is dropped sooner when
+# anything public changes), and how long a browser or proxy may keep a public
+# page without asking again (0: it revalidates every time, with a cheap 304).
+PUBLIC_CACHE_SECONDS = envint("PUBLIC_CACHE_SECONDS", 24 * 60 * 60)
+PUBLIC_PAGE_MAX_AGE = envint("PUBLIC_PAGE_MAX_AGE", 0)
+# Public pages as rendered for anonymous readers, kept in the same cache under
+# the public version: a page is rendered again as soon as anything public
+# changes, so an unpublished record is never served from it.
+PUBLIC_PAGE_CACHE = envbool("PUBLIC_PAGE_CACHE", True)
+PUBLIC_PAGE_CACHE_MAX_BYTES = envint("PUBLIC_PAGE_CACHE_MAX_BYTES", 512 * 1024)
 
 # A case whose status nobody has confirmed for this many days is shown as
 # possibly out of date.

@@ -17,7 +17,7 @@ def edited_when_updated(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0010_i15_excerpt_translation'),
+        ('cases', '0009_i9_public_version_indexes'),
     ]
 
     operations = [

@@ -70,7 +70,7 @@ STORY = [
     [(EventKind.DEPORTATION, Status.DEPORTED), (EventKind.EXTRADITION, Status.DEPORTED), (EventKind.ABDUCTION, Status.INCOMMUNICADO)],
     [(EventKind.ARREST, Status.DETAINED), (EventKind.DETENTION, Status.DETAINED), (EventKind.TRANSFER, "")],
     [(EventKind.INCOMMUNICADO, Status.INCOMMUNICADO), (EventKind.DISAPPEARANCE, Status.INCOMMUNICADO), (EventKind.TORTURE_REPORTED, "")],
-    [(EventKind.CHARGE, ""), (EventKind.TRIAL, ""), (EventKind.HELD_HOSTAGE, "")],
+    [(EventKind.CHARGE, ""), (EventKind.TRIAL, ""), (EventKind.RELATIVE_HOSTAGE, "")],
     [(EventKind.SENTENCE, Status.SENTENCED)],
     [(EventKind.APPEAL, ""), (EventKind.ADVOCACY, ""), (EventKind.TRANSFER, ""), (EventKind.TORTURE_REPORTED, "")],
     [(EventKind.RELEASE, Status.RELEASED), (EventKind.DEATH, Status.DECEASED), (EventKind.ADVOCACY, "")],
@@ -244,7 +244,7 @@ class Maker:
                                                                 "Extradition request", "Abduction abroad", "Detention"]),
                               slug=person.slug, visibility=visibility, created=created, updated=created,
                               last_verified=rng.choice([None, created.date()])))
-        cases = Case.objects.using(self.alias).bulk_create(cases)
+        cases = self.save_all(Case, cases)
 
         events = []
         for case in cases:

@@ -1,0 +1,54 @@
+"""Deep pages: a reader can page far enough, and a crawler cannot make a page cost seconds."""
+
+import pytest
+
+from cases.api import Pagination
+from cases.views import CaseListView
+from tests.conftest import make_case, make_person
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seven_cases(monkeypatch):
+    # Two cases a page and two pages at most, so seven cases reach past the limit.
+    monkeypatch.setattr(CaseListView, "paginate_by", 2)
+    monkeypatch.setattr("cases.views.MAX_PAGES", 2)
+    for name in "ABCDEFG":
+        make_case(person=make_person(name=f"{name} Person"))
+
+
+def test_pages_up_to_the_limit_list_cases(client, seven_cases):
+    page = client.get("/cases/?page=2").content.decode()
+    assert "C Person" in page and "D Person" in page
+    assert "Page 2 of 4" in page
+
+
+def test_a_page_past_the_limit_says_how_to_narrow_the_list(client, seven_cases):
+    response = client.get("/cases/?page=3")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The list goes 2 pages deep" in page
+    assert "narrow it with the filters" in page
+    assert "E Person" not in page
+    assert "7 cases" in page
+    assert 'href="?page=2"' in page
+
+
+def test_a_page_number_far_past_the_end_or_mistyped_is_not_an_error(client, seven_cases):
+    assert "The list goes 2 pages deep" in client.get("/cases/?page=3000").content.decode()
+    assert "A Person" in client.get("/cases/?page=abc").content.decode()
+    assert "A Person" in client.get("/cases/?page=-4").content.decode()
+
+
+def test_the_api_refuses_pages_past_its_limit_with_a_clear_message(client, monkeypatch):
+    monkeypatch.setattr(Pagination, "max_rows", 4)
+    for name in "ABCDEF":
+        make_case(person=make_person(name=f"{name} Person"))
+    assert [row["person"]["name"] for row in client.get("/api/cases/?page=2&page_size=2").json()["results"]] == [
+        "C Person", "D Person",
+    ]
+    response = client.get("/api/cases/?page=3&page_size=2")
+    assert response.status_code == 404
+    assert "updated_after" in response.json()["detail"]
+    assert client.get("/api/cases/?page=last&page_size=2").status_code == 404
