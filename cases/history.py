@@ -18,7 +18,10 @@ def copy_to_history(model, pks, user, history_type, reason=None, when=None):
     """
     history = model.history.model
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in history.tracked_fields)
+    # Every column the two tables share: the tracked fields, and the per-language
+    # columns added to both later (cases/translation.py), which tracked_fields misses.
+    kept = {field.column for field in history._meta.concrete_fields}
+    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields if field.column in kept)
     extra = ["history_date", "history_type", "history_user_id", "history_change_reason"]
     when = connection.ops.adapt_datetimefield_value(when or timezone.now())
     pks = list(pks)
