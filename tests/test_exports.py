@@ -9,11 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cases.models import EventKind, Status, Visibility
-<<<<<<< HEAD
-from tests.conftest import make_case, make_citation, make_event, make_person, make_source, make_variant, publisher
-=======
-from tests.conftest import body, make_case, make_citation, make_event, make_person, make_source, make_variant
->>>>>>> main
+from tests.conftest import body, make_case, make_citation, make_event, make_person, make_source, make_variant, publisher
 
 pytestmark = pytest.mark.django_db
 
