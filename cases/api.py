@@ -25,7 +25,7 @@ from rest_framework.routers import DefaultRouter
 from .exports import with_public_related
 from .filters import CaseFilter
 from .paging import PublicPaginator
-from .models import Case, Citation, Event, EventKind, NameVariant, Organization, Person, Source, public_or_none
+from .models import Case, Citation, Event, EventKind, NameVariant, Organization, Person, Source, public_or_none, publicly_cited
 
 # --- Pagination and sync ---------------------------------------------------
 
@@ -247,7 +247,10 @@ class CaseDetailSerializer(CaseSerializer):
 
 def cited_summary(record):
     """A case's or person's summary, only while a public citation supports it (every public fact cites a source)."""
-    return record.summary if record.public_citations else ""
+    cited = getattr(record, "summary_cited", None)
+    if cited is None:
+        cited = bool(record.public_citations)
+    return record.summary if cited else ""
 
 
 class PersonSerializer(serializers.ModelSerializer):
@@ -375,7 +378,7 @@ class CaseViewSet(PublicViewSet):
             return with_public_related(cases)
         # A list row shows the other spellings only: no events or citations to read.
         variants = Prefetch("person__name_variants", queryset=NameVariant.objects.public(), to_attr="public_variants")
-        return cases.prefetch_related(variants)
+        return cases.prefetch_related(variants).annotate(summary_cited=publicly_cited(Case))
 
     def get_serializer_class(self):
         return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer

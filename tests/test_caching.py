@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cases import caching
-from cases.models import Case, Event, EventKind, Person, Status, Visibility
-from tests.conftest import make_case, make_event, make_person, publisher, staff_client
+from cases.models import Case, Event, EventKind, Person, Status, Visibility, publishing
+from tests.conftest import make_case, make_citation, make_event, make_person, publisher, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +110,7 @@ def test_staff_pages_are_private_and_never_answered_from_the_cache(client):
 def test_country_choices_never_name_a_country_only_internal_events_name(client):
     public = make_case()
     make_event(public, country="TJ", sending_country="DE")
-    make_event(public, country="LT", visibility=Visibility.INTERNAL)
+    make_citation(event=make_event(public, country="LT", visibility=Visibility.INTERNAL))
     hidden_case = make_case(visibility=Visibility.INTERNAL)
     make_event(hidden_case, country="PL")
     hidden_person = make_case(person=make_person(visibility=Visibility.INTERNAL))
@@ -160,5 +160,6 @@ def test_organization_choices_list_public_organizations_only_and_follow_publishi
     assert "Secret Unit" not in page and "secret-unit" not in page
     assert "Select a valid choice" in client.get("/cases/?organization=secret-unit").content.decode()
     secret.visibility = Visibility.PUBLIC
-    secret.save()
+    with publishing(publisher()):
+        secret.save()
     assert 'value="secret-unit"' in client.get("/cases/").content.decode()

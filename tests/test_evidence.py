@@ -108,13 +108,15 @@ def test_where_now_box_quotes_the_status_events_own_citations_not_the_cases(clie
     assert "He was deported from Germany." not in box
 
 
-def test_where_now_box_says_when_the_status_event_cites_nothing_public(client):
+def test_an_event_that_cites_nothing_public_sets_no_status_and_its_words_stay_hidden(client):
+    # Every public fact cites a source: an event whose only citation is internal is not shown
+    # and sets no status, so the "where now" box never rests on an unsupported event.
     case = make_case(slug="uncited")
-    event = make_event(case, kind=EventKind.ARREST, date="2023-02", sets_status=Status.DETAINED)
+    event = make_event(case, kind=EventKind.ARREST, date="2023-02", sets_status=Status.DETAINED, cited=False)
     make_citation(event=event, excerpt="Internal words.", visibility=Visibility.INTERNAL)
-    box = now_box(text_of(client.get("/cases/uncited/")))
-    assert "The event this status comes from cites no public source." in box
-    assert "Internal words." not in box
+    page = text_of(client.get("/cases/uncited/"))
+    assert Case.objects.get(pk=case.pk).current_status == Status.UNKNOWN
+    assert "Internal words." not in page
 
 
 def test_a_later_status_event_keeps_the_sentences_term_and_end_on_the_page(client):

@@ -70,7 +70,7 @@ STORY = [
     [(EventKind.DEPORTATION, Status.DEPORTED), (EventKind.EXTRADITION, Status.DEPORTED), (EventKind.ABDUCTION, Status.INCOMMUNICADO)],
     [(EventKind.ARREST, Status.DETAINED), (EventKind.DETENTION, Status.DETAINED), (EventKind.TRANSFER, "")],
     [(EventKind.INCOMMUNICADO, Status.INCOMMUNICADO), (EventKind.DISAPPEARANCE, Status.INCOMMUNICADO), (EventKind.TORTURE_REPORTED, "")],
-    [(EventKind.CHARGE, ""), (EventKind.TRIAL, ""), (EventKind.RELATIVE_HOSTAGE, "")],
+    [(EventKind.CHARGE, ""), (EventKind.TRIAL, ""), (EventKind.HELD_HOSTAGE, "")],
     [(EventKind.SENTENCE, Status.SENTENCED)],
     [(EventKind.APPEAL, ""), (EventKind.ADVOCACY, ""), (EventKind.TRANSFER, ""), (EventKind.TORTURE_REPORTED, "")],
     [(EventKind.RELEASE, Status.RELEASED), (EventKind.DEATH, Status.DECEASED), (EventKind.ADVOCACY, "")],
