@@ -1,4 +1,7 @@
+import nested_admin
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import widgets
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
@@ -14,7 +17,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 from modeltranslation.utils import get_translation_fields
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import admin_import, admin_merge, dates, publishing, restore
+from . import admin_draft, admin_import, admin_merge, dates, publishing, restore
 from .forms import LockedModelForm
 from .models import (
     Affiliation,
@@ -37,8 +40,8 @@ from .models import (
 )
 from .names import fold
 
-admin.site.site_header = _("Case tracker")
-admin.site.site_title = _("Case tracker")
+admin.site.site_header = settings.ORGANIZATION_NAME or _("Case tracker")
+admin.site.site_title = settings.ORGANIZATION_NAME or _("Case tracker")
 admin.site.index_title = _("Records")
 
 
@@ -65,6 +68,18 @@ def can_publish(request):
     return request.user.has_perm("cases.publish")
 
 
+class AutocompleteSelect(widgets.AutocompleteSelect):
+    """The admin's autocomplete box, whose empty choice has text: an empty <option> is invalid HTML."""
+
+    def optgroups(self, name, value, attr=None):
+        groups = super().optgroups(name, value, attr)
+        for _group, options, _index in groups:
+            for option in options:
+                if option["value"] == "" and not option["label"]:
+                    option["label"] = "—"
+        return groups
+
+
 class RecordAdminMixin:
     """What every record's admin and inline share: history-aware locking and publishing rights.
 
@@ -74,6 +89,11 @@ class RecordAdminMixin:
     """
 
     form = LockedModelForm
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = AutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -169,13 +189,27 @@ class RecordAdmin(RecordAdminMixin, SimpleHistoryAdmin):
         report_visibility(request, queryset.set_visibility(visibility, by=request.user))
 
 
+class CitationInlineFormSet(BaseInlineFormSet):
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        # On an add form the record cited has no id yet: hand the citation the
+        # record itself, so that its check sees the one fact it supports.
+        setattr(form.instance, self.fk.name, self.instance)
+        return form
+
+
 class CitationInline(RecordAdminMixin, TranslationStackedInline):
     model = Citation
+    formset = CitationInlineFormSet
     extra = 0
     fields = [("source", "confidence", "visibility"), "excerpt", "excerpt_translation", "locator"]
     autocomplete_fields = ["source"]
     verbose_name = _("citation")
     verbose_name_plural = _("citations: which source says so")
+
+
+class NestedCitationInline(nested_admin.NestedStackedInlineMixin, CitationInline):
+    """Citations inside the case form, and inside each of its event rows."""
 
 
 class NameVariantInline(RecordAdminMixin, admin.TabularInline):
@@ -355,10 +389,12 @@ class EventInlineFormSet(BaseInlineFormSet):
                 raise ValidationError(message, code="impossible_order")
 
 
-class EventInline(RecordAdminMixin, TranslationStackedInline):
+class EventInline(RecordAdminMixin, nested_admin.NestedStackedInlineMixin, TranslationStackedInline):
     model = Event
     form = EventInlineForm
     formset = EventInlineFormSet
+    # A case with its events and their citations is one form and one save.
+    inlines = [NestedCitationInline]
     extra = 0
     show_change_link = True
     autocomplete_fields = ["authority"]
@@ -373,7 +409,7 @@ class EventInline(RecordAdminMixin, TranslationStackedInline):
 
 
 @admin.register(Case)
-class CaseAdmin(TakeDownMixin, RecordAdmin, TranslationAdmin):
+class CaseAdmin(TakeDownMixin, nested_admin.NestedModelAdminMixin, RecordAdmin, TranslationAdmin):
     list_display = ["person", "title", "current_status", "status_since_words", "last_verified", "visibility", "updated"]
     list_filter = [
         "current_status",
@@ -387,7 +423,7 @@ class CaseAdmin(TakeDownMixin, RecordAdmin, TranslationAdmin):
     search_fields = ["person__name", "person__name_variants__name", *get_translation_fields("title")]
     autocomplete_fields = ["person"]
     readonly_fields = ["current_status", "status_since_words", "attested_words", "status_history_table"]
-    inlines = [EventInline, CitationInline]
+    inlines = [EventInline, NestedCitationInline]
     fieldsets = [
         (None, {"fields": ["person", "title", "summary", "visibility"]}),
         (
@@ -401,6 +437,7 @@ class CaseAdmin(TakeDownMixin, RecordAdmin, TranslationAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         tell_order_used(request, form.instance)
+        warn_of_likely_mistakes(request, form.instance)
 
     @admin.display(description=_("status since"), ordering="status_since_lower")
     def status_since_words(self, case):
@@ -484,6 +521,33 @@ def tell_order_used(request, case):
         messages.info(request, note)
 
 
+def warn_of_likely_mistakes(request, case):
+    """Saved, but probably not what the editor meant: say so after the save, refuse nothing."""
+    case.refresh_from_db()
+    if case.is_public and not case.status_event_id:
+        messages.warning(
+            request,
+            _("“%(case)s” is public but no public event sets its status, so readers see “Unknown”. "
+              "Choose “puts the case in status” on the event that says where the person is.") % {"case": case},
+        )
+    uncited = [str(event) for event in case.events.filter(citations__isnull=True)]
+    if uncited:
+        messages.warning(
+            request,
+            ngettext(
+                "This event cites no source yet: %(events)s. Readers should see which source says so.",
+                "These events cite no source yet: %(events)s. Readers should see which source says so.",
+                len(uncited),
+            ) % {"events": "; ".join(uncited)},
+        )
+    if case.is_public and case.status_event_id and case.is_status_stale:
+        messages.warning(
+            request,
+            _("Nobody has verified this status for more than %(days)d days: check it and set “status last verified”.")
+            % {"days": settings.STATUS_STALE_AFTER_DAYS},
+        )
+
+
 @admin.register(Event)
 class EventAdmin(RecordAdmin, TranslationAdmin):
     list_display = ["case", "kind", "date", "sets_status", "country", "visibility"]
@@ -515,6 +579,7 @@ class EventAdmin(RecordAdmin, TranslationAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         tell_order_used(request, form.instance.case)
+        warn_of_likely_mistakes(request, form.instance.case)
 
 
 @admin.register(Source)
@@ -526,6 +591,9 @@ class SourceAdmin(RecordAdmin):
     autocomplete_fields = ["publisher"]
     readonly_fields = ["sha256"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_urls(self):
+        return [*admin_draft.urls(self.admin_site), *super().get_urls()]
     fieldsets = [
         (None, {"fields": ["kind", "title", "publisher", "author", "published", "language", "visibility"]}),
         (_("Where to find it"), {"fields": ["url", "archived_url", "file", "sha256"]}),

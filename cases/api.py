@@ -77,6 +77,26 @@ class UpdatedAfterFilter(BaseFilterBackend):
         ]
 
 
+class NameSearchFilter(BaseFilterBackend):
+    """`?q=<name>`: people whose public names match, in any spelling or script, best match first."""
+
+    def filter_queryset(self, request, queryset, view):
+        value = request.query_params.get("q", "").strip()
+        return queryset.search(value) if value else queryset
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "q",
+                "required": False,
+                "in": "query",
+                "description": "A name in any spelling or script (Latin, Cyrillic, Arabic script). Each word must "
+                "start a word of one of the person's public names; exact hits come first.",
+                "schema": {"type": "string"},
+            }
+        ]
+
+
 def parse_updated_after(value):
     value = value.strip()
     try:
@@ -388,6 +408,7 @@ class PersonViewSet(PublicViewSet):
     lookup_field = "slug"
     lookup_value_regex = SLUG
     serializer_class = PersonSerializer
+    filter_backends = [NameSearchFilter, UpdatedAfterFilter]
 
     def get_queryset(self):
         return Person.objects.public().prefetch_related(

@@ -32,5 +32,8 @@ class CasesConfig(AppConfig):
         # Anything public saved or deleted moves the public version (HTTP caching).
         post_save.connect(caching.record_saved, dispatch_uid="cases_public_saved")
         post_delete.connect(caching.record_deleted, dispatch_uid="cases_public_deleted")
+        # The name index; a deleted spelling's tokens go with it (foreign key cascade).
+        post_save.connect(signals.name_saved, sender="cases.Person", dispatch_uid="cases_person_name_saved")
+        post_save.connect(signals.name_saved, sender="cases.NameVariant", dispatch_uid="cases_variant_name_saved")
         # After every migrate, once Django has made the permissions: the three roles.
         post_migrate.connect(roles.setup_roles, sender=self, dispatch_uid="cases_setup_roles")

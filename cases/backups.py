@@ -355,7 +355,7 @@ def _check_migrations(manifest, using):
 def _derived_field_signals_off():
     """Load rows exactly as they were backed up: no recomputed statuses, slugs or `updated` times."""
     from . import signals
-    from .models import Citation, Event, Source
+    from .models import Citation, Event, NameVariant, Person, Source
 
     handlers = [
         (pre_save, signals.fill_derived_fields, None, "cases_fill_derived_fields"),
@@ -364,6 +364,9 @@ def _derived_field_signals_off():
         (post_save, signals.citation_changed, Citation, "cases_citation_saved"),
         (post_delete, signals.citation_changed, Citation, "cases_citation_deleted"),
         (post_save, signals.source_saved, Source, "cases_source_saved"),
+        # The name index is in the backup too, row for row.
+        (post_save, signals.name_saved, Person, "cases_person_name_saved"),
+        (post_save, signals.name_saved, NameVariant, "cases_variant_name_saved"),
     ]
     off = []
     try:

@@ -9,7 +9,6 @@ from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import get_language, gettext_lazy as _
 from django_countries import countries
@@ -20,11 +19,10 @@ from .models import (
     Case,
     Event,
     EventKind,
+    NameSearch,
     Organization,
-    Person,
     SentenceKind,
     Status,
-    name_rank,
 )
 
 
@@ -165,10 +163,13 @@ class CaseFilter(django_filters.FilterSet):
         form = CaseFilterForm
 
     def filter_name(self, queryset, name, value):
-        people = Person.objects.public().search(value)
-        queryset = queryset.filter(person__in=people.values("pk"))
-        if connection.vendor == "postgresql" and not self.data.get("sort"):
-            queryset = queryset.annotate(rank=name_rank(value, "person")).order_by("-rank", "person__name", "pk")
+        search = self.name_search = NameSearch(value)
+        if not search.words:
+            return queryset.none()
+        # The index holds public names of public people only; the case list is public already.
+        queryset = queryset.filter(search.found("person"))
+        if not self.data.get("sort"):
+            queryset = queryset.annotate(name_rank=search.rank("person")).order_by("-name_rank", "sort_name", "pk")
         return queryset
 
     def filter_country(self, queryset, name, value):

@@ -8,6 +8,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 
+class VersionInput(forms.HiddenInput):
+    # The admin writes a label for every field in a fieldset; one pointing at a hidden input is invalid HTML.
+    def id_for_label(self, id_):
+        return None
+
+
 class LockedModelForm(forms.ModelForm):
     """Optimistic locking on the record's `edited` time (moved by every save, internal or not).
 
@@ -17,7 +23,7 @@ class LockedModelForm(forms.ModelForm):
     then overwrites knowingly.
     """
 
-    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    loaded_version = forms.CharField(widget=VersionInput, required=False, label="")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -36,6 +42,13 @@ class LockedModelForm(forms.ModelForm):
             return self.instance.edited
         model = type(self.instance)
         return model._default_manager.filter(pk=self.instance.pk).values_list("edited", flat=True).first()
+
+    class Media:
+        js = ["cases/admin-dates.js", "cases/admin-autocomplete-names.js"]
+
+    def _post_clean(self):
+        super()._post_clean()
+        offer_date_suggestions(self)
 
     def clean(self):
         cleaned_data = super().clean()
@@ -94,3 +107,26 @@ def describe_changes(instance, since):
         ((instance._meta.get_field(change.field).verbose_name, change.old, change.new) for change in delta.changes),
     )
     return format_html("{} <ul>{}</ul>", format_html(_("Changed by {}:"), who), rows)
+
+
+def offer_date_suggestions(form):
+    """Give each suggested date (“Did you mean 2024-05-20, 20 May 2024?”) a button that puts it in the field.
+
+    The button only fills the field (cases/admin-dates.js): the editor still
+    sees the date and saves it. Without JavaScript the suggestion is there to copy.
+    """
+    for name, errors in list(form.errors.as_data().items()):
+        if name not in form.fields:
+            continue
+        field_id = form[name].auto_id
+        for index, error in enumerate(errors):
+            if error.code != "edtf_suggestion":
+                continue
+            edtf = error.params["edtf"]
+            form.errors[name][index] = format_html(
+                '{} <button type="button" class="accept-date" data-field="{}" data-value="{}">{}</button>',
+                error.message % error.params,
+                field_id,
+                edtf,
+                _("Use %(date)s") % {"date": edtf},
+            )

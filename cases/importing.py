@@ -59,6 +59,7 @@ from .models import (
     SourceKind,
     Status,
     Visibility,
+    rebuild_name_tokens,
     order_problems,
 )
 
@@ -729,6 +730,7 @@ def people_written(person_ids):
     Whatever is kept from people's names (a search index) is brought up to
     date from here, for the people just written.
     """
+    rebuild_name_tokens(person_ids)
 
 
 _BLANK = {}

@@ -7,16 +7,19 @@ public, whatever its own flag says).
 """
 
 import datetime
+import functools
+import operator
 import re
 import threading
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.contrib.postgres.search import TrigramWordSimilarity
+from django.contrib.postgres.search import TrigramSimilarity
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections, models, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -25,7 +28,7 @@ from django.utils.translation import ngettext
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from . import dates, uploads
+from . import date_input, dates, names, uploads
 from .names import fold, latin
 
 # The same help the refusal of a bad date gives: how to write a day, a range, "unknown", "before" and "after".
@@ -314,7 +317,16 @@ class Publishable(models.Model):
         try:
             dates.parse(value)
         except ValidationError as error:
-            raise ValidationError({field_name: error.messages}) from None
+            errors = [ValidationError(message) for message in error.messages]
+            suggestion = date_input.suggest(value)
+            if suggestion:
+                # Never stored silently: the editor accepts it or types another date.
+                errors.insert(0, ValidationError(
+                    _("Did you mean %(edtf)s, %(words)s?"),
+                    code="edtf_suggestion",
+                    params={"edtf": suggestion.edtf, "words": suggestion.words},
+                ))
+            raise ValidationError({field_name: errors}) from None
 
 
 # People and organizations -------------------------------------------------
@@ -328,56 +340,23 @@ class Gender(models.TextChoices):
 
 class PersonQuerySet(PublishableQuerySet):
     def matching(self, query):
-        """People any of whose public names contain every word of `query`, folded."""
-        from .names import search_terms
-
-        terms = search_terms(query)
-        if not terms:
-            return self.none()
-        result = self
-        for term in terms:
-            result = result.filter(
-                Q(search_key__contains=term)
-                | Q(
-                    name_variants__search_key__contains=term,
-                    name_variants__visibility=Visibility.PUBLIC,
-                )
-            )
-        return result.distinct()
+        """People any of whose names (public or not: for editors) match `query` word by word."""
+        search = NameSearch(query, public_only=False)
+        return self.filter(search.found("pk")) if search.words else self.none()
 
     def search(self, query):
-        """`matching`, and on PostgreSQL also names that are trigram-similar (a typo, a missing letter)."""
-        found = self.matching(query)
-        key = fold(query)
-        if connection.vendor != "postgresql" or not key:
-            return found
-        similar_variants = NameVariant.objects.public().filter(search_key__trigram_word_similar=key)
-        return self.filter(
-            Q(pk__in=found.values("pk"))
-            | Q(search_key__trigram_word_similar=key)
-            | Q(pk__in=similar_variants.values("person"))
-        )
+        """Public people whose public names match `query` (text or a `NameSearch`), best match first."""
+        search = query if isinstance(query, NameSearch) else NameSearch(query)
+        if not search.words:
+            return self.none()
+        return self.filter(search.found("pk")).annotate(name_rank=search.rank("pk")).order_by("-name_rank", "name", "pk")
 
-
-def name_rank(query, person="pk"):
-    """How closely the best public name of a person matches `query` (PostgreSQL only).
-
-    `person` is the path to the person from the rows being ranked: "pk" for
-    people, "person" for cases.
-    """
-    key = fold(query)
-    prefix = "" if person == "pk" else f"{person}__"
-    variants = (
-        NameVariant.objects.public()
-        .filter(person=OuterRef(person))
-        .annotate(similarity=TrigramWordSimilarity(key, "search_key"))
-        .order_by("-similarity")
-        .values("similarity")[:1]
-    )
-    return Greatest(
-        TrigramWordSimilarity(key, f"{prefix}search_key"),
-        Coalesce(Subquery(variants), Value(0.0), output_field=models.FloatField()),
-    )
+    def set_visibility(self, visibility):
+        # The ids first: the queryset may be filtered on the visibility being changed.
+        ids = list(self.values_list("pk", flat=True))
+        changed = super().set_visibility(visibility)
+        rebuild_name_tokens(ids)
+        return changed
 
 
 class Person(Publishable):
@@ -479,6 +458,12 @@ READER_SCRIPTS = {
 class NameVariantQuerySet(PublishableQuerySet):
     public_parents = ("person",)
 
+    def set_visibility(self, visibility):
+        people = list(self.values_list("person", flat=True).distinct())
+        changed = super().set_visibility(visibility)
+        rebuild_name_tokens(people)
+        return changed
+
     def in_reader_script(self, language):
         """The variants a reader of `language` reads, the best first."""
         scripts = READER_SCRIPTS.get(language, [])
@@ -520,6 +505,191 @@ class NameVariant(Publishable):
 
     def fill_derived_fields(self):
         self.search_key = fold(self.name)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Remember the person as loaded, so that moving a spelling rebuilds both people's index.
+        instance._loaded_person_id = getattr(instance, "person_id", None)
+        return instance
+
+
+class NameToken(models.Model):
+    """One word of one spelling of a person's name, folded: the name index that the search reads.
+
+    Derived, never edited: rebuilt by `rebuild_name_tokens` whenever a person
+    or a spelling is saved, published or unpublished, and by the importer.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="name_tokens")
+    # The spelling the token comes from; empty for the person's main name.
+    variant = models.ForeignKey(NameVariant, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    token = models.CharField(max_length=names.MAX_TOKEN_LENGTH)
+    # The person and the spelling are both public.
+    public = models.BooleanField()
+
+    class Meta:
+        indexes = [
+            # Matched by prefix: a range on SQLite, LIKE 'key%' on PostgreSQL
+            # (hence the pattern operator class there; ignored elsewhere).
+            # The person is in the index so the search never reads the table.
+            models.Index(
+                fields=["token", "public", "person"],
+                name="cases_nametoken_prefix",
+                opclasses=["varchar_pattern_ops", "bool_ops", "int8_ops"],
+            ),
+        ]
+
+    def __str__(self):
+        return self.token
+
+
+def rebuild_name_tokens(person_ids):
+    """Rebuild the name index of these people from their names and spellings (call after bulk writes)."""
+    ids = sorted({pk for pk in person_ids if pk})
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        NameToken.objects.filter(person__in=chunk).delete()
+        rows, public_people = [], {}
+        for pk, name, visibility in Person.objects.filter(pk__in=chunk).values_list("pk", "name", "visibility"):
+            public_people[pk] = visibility == Visibility.PUBLIC
+            rows += [NameToken(person_id=pk, token=token, public=public_people[pk]) for token in names.tokens(name)]
+        variants = NameVariant.objects.filter(person__in=public_people).values_list("pk", "person", "name", "visibility")
+        for pk, person_id, name, visibility in variants:
+            public = public_people[person_id] and visibility == Visibility.PUBLIC
+            rows += [NameToken(person_id=person_id, variant_id=pk, token=token, public=public) for token in names.tokens(name)]
+        NameToken.objects.bulk_create(rows, batch_size=1000)
+
+
+class NameSearch:
+    """A name query against the name index: which people it finds, and how well.
+
+    Each query word must match a token of the same person, from any of their
+    spellings: a token that starts with the word's key (in any reading), or
+    that is the word with another surname ending or in another script. All
+    words are checked in one grouped query over the index, so the cost does
+    not grow with joins, whatever the query. When no name matches, near
+    misses are found instead: on PostgreSQL tokens trigram-similar to a word
+    (through the trigram index), on SQLite tokens that rapidfuzz finds close
+    among those with the same first letters.
+    """
+
+    NEAR_MISS_MIN_LENGTH = 5
+    NEAR_MISS_CANDIDATES = 2000
+    NEAR_MISS_SCORE = 80  # rapidfuzz ratio, 0-100
+    NEAR_MISS_SIMILARITY = 0.5  # pg_trgm similarity, 0-1
+
+    def __init__(self, query, public_only=True):
+        self.words = names.query_words(query)
+        self.tokens = NameToken.objects.filter(public=True) if public_only else NameToken.objects.all()
+
+    @staticmethod
+    def _prefix(prefix):
+        if connection.vendor == "postgresql":
+            return Q(token__startswith=prefix)
+        return Q(token__gte=prefix, token__lt=prefix + "\U0010ffff")
+
+    def strict(self, word):
+        condition = Q(token__in=word.exact) if word.exact else Q(pk__in=[])
+        for prefix in word.prefixes:
+            condition |= self._prefix(prefix)
+        return condition
+
+    def near(self, word):
+        if word.arabic or len(word.key) < self.NEAR_MISS_MIN_LENGTH:
+            return None
+        if connection.vendor == "postgresql":
+            # `%` finds candidates through the trigram index (similarity 0.3 and up); keep the close ones.
+            similarity = TrigramSimilarity("token", word.key)
+            return Q(token__trigram_similar=word.key) & Q(GreaterThanOrEqual(similarity, self.NEAR_MISS_SIMILARITY))
+        from rapidfuzz import fuzz, process
+
+        candidates = list(
+            self.tokens.filter(self._prefix(word.key[:2])).values_list("token", flat=True).distinct()[: self.NEAR_MISS_CANDIDATES]
+        )
+        close = process.extract(word.key, candidates, scorer=fuzz.ratio, score_cutoff=self.NEAR_MISS_SCORE, limit=20)
+        return Q(token__in=[token for token, _score, _index in close]) if close else None
+
+    def _people(self, conditions):
+        """Ids of people with a token meeting each condition, as a subquery."""
+        if len(conditions) == 1:
+            return self.tokens.filter(conditions[0]).values("person")
+        grouped = (
+            self.tokens.filter(functools.reduce(operator.or_, conditions))
+            .values("person")
+            .annotate(
+                **{
+                    f"word{index}": models.Max(models.Case(models.When(condition, then=1), default=0))
+                    for index, condition in enumerate(conditions)
+                }
+            )
+        )
+        return grouped.filter(**{f"word{index}": 1 for index in range(len(conditions))}).values("person")
+
+    @functools.cached_property
+    def near_only(self):
+        """True when no name matches every word and the search falls back to near misses."""
+        return not self._people([self.strict(word) for word in self.words]).exists()
+
+    def found(self, field):
+        """A filter on `field` (the path to a person) for the people the query finds.
+
+        Names that match every word, or, when there are none, names that come
+        close (a typo): a reader who typed a real name is never shown a
+        different one beside it.
+        """
+        conditions = []
+        for word in self.words:
+            condition = self.strict(word)
+            near = self.near(word) if self.near_only else None
+            conditions.append(condition | near if near else condition)
+        return Q(**{f"{field}__in": self._people(conditions)})
+
+    def rank(self, field):
+        """3 for the whole name typed (in any word order), 2 for every word typed whole, 1 for word starts and variants, 0 for near misses."""
+        if self.near_only:
+            return models.Value(0, output_field=models.IntegerField())
+        whole_keys = {names.whole_name_key(keys) for keys in zip(*(word.keys for word in self.words))}
+        whole_keys.add(names.whole_name_key([word.key for word in self.words]))
+        exact = [Q(token__in=word.whole_words) for word in self.words]
+        return models.Case(
+            models.When(Q(**{f"{field}__in": self.tokens.filter(token__in=whole_keys).values("person")}), then=3),
+            models.When(Q(**{f"{field}__in": self._people(exact)}), then=2),
+            default=1,
+            output_field=models.IntegerField(),
+        )
+
+    def matched_spellings(self, person_ids):
+        """{person id: the spelling the query matched} for these people, where it is not their main name.
+
+        The spelling with the most query words wins; between equals, the one
+        closest to the query as typed (the Cyrillic spelling for a Cyrillic
+        query), and then the main name, which is shown anyway.
+        """
+        from rapidfuzz import fuzz
+
+        ids = list(person_ids)
+        if not ids or not self.words:
+            return {}
+        typed = " ".join(word.word for word in self.words)
+        condition = functools.reduce(operator.or_, [self.strict(word) for word in self.words])
+        rows = self.tokens.filter(condition, person__in=ids).values_list("person", "person__name", "variant__name", "token")
+        hits = {}
+        for person_id, person_name, variant_name, token in rows:
+            words = {index for index, word in enumerate(self.words) if token_matches(word, token)}
+            hits.setdefault((person_id, variant_name or "", person_name), set()).update(words)
+        best = {}
+        for (person_id, variant_name, person_name), words in hits.items():
+            closeness = fuzz.partial_ratio(typed, (variant_name or person_name).lower())
+            score = (len(words), closeness, not variant_name)
+            if person_id not in best or score > best[person_id][0]:
+                best[person_id] = (score, variant_name)
+        return {person_id: name for person_id, (_score, name) in best.items() if name}
+
+
+def token_matches(word, token):
+    return token in word.exact or any(token.startswith(prefix) for prefix in word.prefixes)
+
 
     @property
     def lang(self):
@@ -1620,10 +1790,18 @@ class Citation(Publishable):
                 return getattr(self, name)
         return None
 
+    def supported_facts(self):
+        """The names of the facts this citation supports, counting one given but not saved yet (on an add form)."""
+        return [
+            name
+            for name in CITATION_TARGETS
+            if getattr(self, f"{name}_id") is not None
+            or self._meta.get_field(name).get_cached_value(self, None) is not None
+        ]
+
     def clean(self):
         self.excerpt = (self.excerpt or "").strip()
-        targets = [name for name in CITATION_TARGETS if getattr(self, f"{name}_id")]
-        if len(targets) != 1:
+        if len(self.supported_facts()) != 1:
             raise ValidationError(
                 _("A citation supports exactly one fact: choose one event, case, person, organization, affiliation, relationship or claim."),
                 code="citation_target",

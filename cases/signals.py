@@ -3,7 +3,7 @@
 import threading
 from contextlib import contextmanager
 
-from .models import Case, Event, Person, Publishable
+from .models import Case, Event, Person, Publishable, rebuild_name_tokens
 
 _deferred = threading.local()
 
@@ -79,3 +79,12 @@ def person_saved(sender, instance, raw=False, **kwargs):
     # The list sorts cases by a copy of their person's name.
     if isinstance(instance, Person):
         Case.objects.filter(person_id=instance.pk).exclude(sort_name=instance.name).update(sort_name=instance.name)
+
+
+def name_saved(sender, instance, **kwargs):
+    """Keep the name index right: a person's or a spelling's name or visibility may have changed."""
+    if isinstance(instance, Person):
+        rebuild_name_tokens([instance.pk])
+        return
+    rebuild_name_tokens([instance.person_id, getattr(instance, "_loaded_person_id", None)])
+    instance._loaded_person_id = instance.person_id

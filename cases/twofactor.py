@@ -30,6 +30,7 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import devices_for_user, user_has_device
@@ -95,7 +96,7 @@ class RequireTwoFactorMiddleware:
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}),
     )
@@ -118,7 +119,7 @@ def _throttled(device):
     return not allowed
 
 
-THROTTLED_MESSAGE = (
+THROTTLED_MESSAGE = _(
     "A wrong code was typed just now. Wait a little (the wait doubles after each wrong code), then try again."
 )
 
@@ -129,7 +130,8 @@ def qr_code_svg(text):
     svg = image.to_string(encoding="unicode")
     svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg)
     svg = re.sub(r'\swidth="[^"]*"\s*height="[^"]*"', ' width="240" height="240"', svg, count=1)
-    return svg.replace("<svg ", '<svg role="img" aria-label="QR code for your authenticator app" ', 1)
+    label = _("QR code for your authenticator app")
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 
 
 @sensitive_post_parameters("code")
@@ -157,8 +159,10 @@ def enrol(request):
         else:
             form.add_error(
                 "code",
-                "That code is not right. Check that the app shows the account for this site and "
-                "that your device's clock is correct, then type the code it shows now.",
+                _(
+                    "That code is not right. Check that the app shows the account for this site and "
+                    "that your device's clock is correct, then type the code it shows now."
+                ),
             )
     secret = b32encode(device.bin_key).decode().rstrip("=")
     return render(
@@ -169,7 +173,7 @@ def enrol(request):
             form=form,
             secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
             qr_svg=qr_code_svg(device.config_url),
-            title="Set up two-factor login",
+            title=_("Set up two-factor login"),
         ),
     )
 
@@ -218,8 +222,8 @@ def verify(request):
         if candidates and not allowed:
             form.add_error("code", THROTTLED_MESSAGE)
         else:
-            form.add_error("code", "That code is not right, or the recovery code was used already.")
-    return render(request, "twofactor/verify.html", _context(request, form=form, title="Two-factor login"))
+            form.add_error("code", _("That code is not right, or the recovery code was used already."))
+    return render(request, "twofactor/verify.html", _context(request, form=form, title=_("Two-factor login")))
 
 
 urlpatterns = [

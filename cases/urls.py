@@ -7,8 +7,12 @@ app_name = "cases"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("about/", views.about, name="about"),
     path("cases/", views.CaseListView.as_view(), name="list"),
     path("cases/<slug:slug>/", views.case_detail, name="detail"),
+    path("people/", views.people_list, name="people"),
+    path("cases/<slug:slug>/dossier/", views.case_dossier, name="dossier"),
+    path("cases/<slug:slug>/dossier.pdf", views.case_dossier_pdf, name="dossier_pdf"),
     path("people/<slug:slug>/", views.person_detail, name="person"),
     path("organizations/<slug:slug>/", views.organization_detail, name="organization"),
     path("sources/<int:pk>/", views.source_detail, name="source"),

@@ -5,22 +5,27 @@ import mimetypes
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django_filters.views import FilterView
 
-from . import caching, timeline, uploads
+from . import caching, dossier, timeline, uploads
 from .filters import CaseFilter
 from .paging import MAX_PAGES, PublicPaginator, requested_page
 from .models import (
     Affiliation,
     Case,
     Citation,
+    Confidence,
     Event,
+    NameSearch,
     NameVariant,
     Organization,
     Person,
@@ -96,10 +101,58 @@ class CaseListView(FilterView):
         query.pop(self.page_kwarg, None)
         context["query_without_page"] = query.urlencode()
         context["is_filtered"] = any(value for key, value in self.request.GET.items() if key != self.page_kwarg)
+        search = getattr(context["filter"], "name_search", None)
+        if search and context["cases"]:
+            context["near_misses"] = search.near_only
+            show_matched_spellings(search, context["cases"], lambda case: case.person_id)
         return context
 
 
+def show_matched_spellings(search, rows, person_id):
+    """Set `matched_spelling` on each row whose person the search found by another spelling than the main name."""
+    matched = search.matched_spellings({person_id(row) for row in rows})
+    for row in rows:
+        row.matched_spelling = matched.get(person_id(row))
+
+
+def people_list(request):
+    """Public people, with or without a case; `q` searches their names in any spelling or script."""
+    query = request.GET.get("q", "").strip()
+    search = NameSearch(query) if query else None
+    people = Person.objects.public()
+    people = people.search(search) if search else people.order_by("name", "pk")
+    people = people.prefetch_related(
+        Prefetch("cases", queryset=Case.objects.public().order_by("title", "pk"), to_attr="public_cases")
+    )
+    page = Paginator(people, 25).get_page(request.GET.get("page"))
+    near_misses = bool(search and search.words and page.object_list and search.near_only)
+    if search and page.object_list:
+        show_matched_spellings(search, page.object_list, lambda person: person.pk)
+    context = {"page": page, "people": page.object_list, "query": query, "near_misses": near_misses}
+    return render(request, "cases/people_list.html", context)
+
+
+def about(request):
+    """Who keeps the record, what is included, how facts are checked, how to send a correction."""
+    from django.conf import settings
+
+    return render(
+        request,
+        "cases/about.html",
+        {
+            "confidences": Confidence.choices,
+            "statuses": Status.choices,
+            "stale_after_days": settings.STATUS_STALE_AFTER_DAYS,
+        },
+    )
+
+
 def case_detail(request, slug):
+    return render(request, "cases/case_detail.html", case_context(slug))
+
+
+def case_context(slug):
+    """A public case and everything its page and its dossier show; 404 if there is no such public case."""
     events = (
         Event.objects.public()
         .chronological()
@@ -121,22 +174,53 @@ def case_detail(request, slug):
         event.shown_authority = public_or_none(event.authority)
     authorities = {event.authority.pk: event.authority for event in events if event.shown_authority}
     shown_name, other_names = names_for_reader(person, list(NameVariant.objects.public().filter(person=person)), get_language())
-    return render(
-        request,
-        "cases/case_detail.html",
+    return {
+        "case": case,
+        "person": person,
+        "events": events,
+        "timeline": timeline.build(events, attested_lower=case.attested_lower, attested=case.attested_until),
+        "shown_name": shown_name,
+        "other_names": other_names,
+        "affiliations": Affiliation.objects.public().filter(person=person).select_related("organization"),
+        "relatives": related_people(person),
+        "authorities": sorted(authorities.values(), key=lambda organization: organization.name),
+        "other_cases": Case.objects.public().filter(person=person).exclude(pk=case.pk),
+    }
+
+
+@never_cache
+def case_dossier(request, slug):
+    """The case as an exhibit a lawyer can file: every source in full, printed with its address and time."""
+    context = dossier_context(request, slug)
+    return render(request, "cases/case_dossier.html", context)
+
+
+@never_cache
+def case_dossier_pdf(request, slug):
+    """The dossier as a PDF drawn on the server (WeasyPrint), nothing fetched from anywhere."""
+    context = dossier_context(request, slug)
+    try:
+        pdf = dossier.pdf(render_to_string("cases/case_dossier.html", {**context, "for_pdf": True}, request=request))
+    except dossier.PdfUnavailable as error:
+        return HttpResponse(str(error), status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="dossier-{context["case"].slug}.pdf"'
+    return response
+
+
+def dossier_context(request, slug):
+    context = case_context(slug)
+    case = context["case"]
+    citations = [*case.citations.all(), *(c for event in context["events"] for c in event.citations.all())]
+    context.update(
         {
-            "case": case,
-            "person": person,
-            "events": events,
-            "timeline": timeline.build(events, attested_lower=case.attested_lower, attested=case.attested_until),
-            "shown_name": shown_name,
-            "other_names": other_names,
-            "affiliations": Affiliation.objects.public().filter(person=person).select_related("organization"),
-            "relatives": related_people(person),
-            "authorities": sorted(authorities.values(), key=lambda organization: organization.name),
-            "other_cases": Case.objects.public().filter(person=person).exclude(pk=case.pk),
-        },
+            "sources": dossier.numbered_sources(citations),
+            "case_url": request.build_absolute_uri(case.get_absolute_url()),
+            "dossier_url": request.build_absolute_uri(),
+            "printed": timezone.now(),
+        }
     )
+    return context
 
 
 def related_people(person):
@@ -206,6 +290,11 @@ def source_detail(request, pk):
         "relationship__relative",
         "claim",
     )
+    # Every citation here is of this source: give each the one already read
+    # (the excerpt's language comes from it) instead of a query per citation.
+    citations = list(citations)
+    for citation in citations:
+        citation.source = source
     return render(request, "cases/source_detail.html", {"source": source, "citations": citations})
 
 

@@ -166,12 +166,17 @@ def admin_form_data(response):
             else:
                 data[key] = str(value)
 
-    add_form(response.context["adminform"].form)
-    for inline in response.context.get("inline_admin_formsets") or []:
-        formset = inline.formset
+    def add_formset(formset):
         add_form(formset.management_form)
         for form in formset.forms:
             add_form(form)
+            # Citations inside each event row of the case form (django-nested-admin).
+            for nested in getattr(form, "nested_formsets", []):
+                add_formset(nested)
+
+    add_form(response.context["adminform"].form)
+    for inline in response.context.get("inline_admin_formsets") or []:
+        add_formset(inline.formset)
     return data
 
 
@@ -228,3 +233,14 @@ def empty_page_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+def accessibility_problems(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.response["testEngine"]["name"] == "axe-core"
+    return [
+        f"{violation['id']}: {violation['help']} ({[node['target'] for node in violation['nodes']]})"
+        for violation in results.response["violations"]
+    ]

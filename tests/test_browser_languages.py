@@ -6,6 +6,8 @@ injected from it: the pages load nothing from anywhere else.
 
 import pytest
 
+from .conftest import accessibility_problems
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 JOURNEYS = {
@@ -30,17 +32,6 @@ JOURNEYS = {
         "other": ("ru", "Русский"),
     },
 }
-
-
-def accessibility_problems(page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    assert results.response["testEngine"]["name"] == "axe-core"
-    return [
-        f"{violation['id']}: {violation['help']} ({[node['target'] for node in violation['nodes']]})"
-        for violation in results.response["violations"]
-    ]
 
 
 @pytest.mark.parametrize("language", JOURNEYS)

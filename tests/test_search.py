@@ -77,3 +77,222 @@ def test_on_postgresql_a_misspelt_name_is_found_and_the_closest_ranks_first(clie
     make_case(person=make_person(name="Abdurahmon Shamsiev"))
     # "Shamsudin" is in neither name, but close to both; the closer one comes first.
     assert names_found(client, "Abdullohi Shamsudin")[0] == "Abdullokhi Shamsiddin"
+
+
+# --- Word starts, ranking, the matched spelling --------------------------------
+
+
+def test_a_word_inside_another_word_is_not_a_match(client, seeded):
+    make_case(person=make_person(name="Emomali Rahmon"))
+    # Shov-ALI-zoda and Emom-ALI: "Ali" starts no word of theirs.
+    assert names_found(client, "Ali") == []
+
+
+def test_a_word_start_is_a_match(client):
+    make_case(person=make_person(name="Ali Aliev"))
+    make_case(person=make_person(name="Alisher Navoiy"))
+    assert sorted(names_found(client, "Ali")) == ["Ali Aliev", "Alisher Navoiy"]
+
+
+def test_the_whole_name_ranks_before_a_name_that_only_starts_with_it(client):
+    make_case(person=make_person(name="Shamsiddinov Abdullokhi"))
+    make_case(person=make_person(name="Abdullokhi Shamsiddin"))
+    assert names_found(client, "Шамсиддин Абдуллоҳи") == ["Abdullokhi Shamsiddin", "Shamsiddinov Abdullokhi"]
+    assert names_found(client, "Шамсиддин")[0] == "Abdullokhi Shamsiddin"
+
+
+def test_a_longer_surname_form_finds_the_shorter_name(client):
+    make_case(person=make_person(name="Muhammadiqboli Sadriddin"))
+    make_case(person=make_person(name="Emomali Rahmon"))
+    assert names_found(client, "Sadriddinov") == ["Muhammadiqboli Sadriddin"]
+    assert names_found(client, "Rakhmonov") == ["Emomali Rahmon"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Schamsiddin", "Abdullochi", "Abdulloh", "Abdullah", "Shamsuddin", "Шамсиддинов", "abdullohi shamsiddin"],
+)
+def test_german_arabic_and_surname_spellings_find_the_seeded_case(client, seeded, query):
+    assert names_found(client, query) == ["Abdullokhi Shamsiddin"]
+
+
+@pytest.mark.parametrize(
+    "query", ["Schowalisoda", "Chisbullo", "Hizbulloh", "Hizbullah", "Ҳизбуллоҳ", "Shovalizade", "Шовализоде"]
+)
+def test_german_arabic_and_ending_spellings_find_hizbullo_shovalizoda(client, seeded, query):
+    assert names_found(client, query) == ["Hizbullo Shovalizoda"]
+
+
+def test_persian_typed_on_an_arabic_keyboard_finds_the_persian_spelling(client):
+    make_case(person=make_person(name="علی حیدری"))
+    person = make_person(name="Golestani")
+    make_variant(person, "گلستانى")
+    make_case(person=person)
+    assert names_found(client, "علي حيدري") == ["علی حیدری"]
+    assert names_found(client, "گلستانی") == ["Golestani"]
+
+
+def test_a_latin_query_finds_a_name_stored_in_arabic_script_and_back(client):
+    person = make_person(name="Ali Haidari")
+    make_case(person=person)
+    other = make_person(name="Muhammad Golestani")
+    make_variant(other, "محمد گلستانی")
+    make_case(person=other)
+    assert names_found(client, "محمد") == ["Muhammad Golestani"]
+    assert names_found(client, "علی حیدری") == ["Ali Haidari"]
+
+
+def test_the_list_says_which_spelling_matched(client):
+    person = make_person(name="Abdullokhi Shamsiddin")
+    make_variant(person, "Абдуллоҳи Шамсиддин")
+    make_case(person=person)
+    page = client.get("/cases/", {"q": "Абдуллоҳи"}).content.decode()
+    assert "matched: Абдуллоҳи Шамсиддин" in page
+    # Found by the main name: nothing more to say.
+    assert "matched:" not in client.get("/cases/", {"q": "Abdullokhi"}).content.decode()
+
+
+def test_an_internal_spelling_is_never_shown_as_the_match(client):
+    person = make_person(name="Ubaidullo Saidi")
+    make_variant(person, "Убайдулло Саидӣ", visibility=Visibility.INTERNAL)
+    make_case(person=person)
+    page = client.get("/cases/", {"q": "Ubaidullo"}).content.decode()
+    assert "Убайдулло" not in page
+
+
+# --- The index stays right -------------------------------------------------------
+
+
+def test_publishing_and_unpublishing_a_spelling_updates_the_search(client):
+    from cases.models import NameVariant
+
+    person = make_person(name="Jamshed Khudoyorov")
+    variant = make_variant(person, "Jamshed Nematov", visibility=Visibility.INTERNAL)
+    make_case(person=person)
+    assert names_found(client, "Nematow") == []
+    NameVariant.objects.filter(pk=variant.pk).set_visibility(Visibility.PUBLIC)
+    assert names_found(client, "Nematow") == ["Jamshed Khudoyorov"]
+    variant = NameVariant.objects.get(pk=variant.pk)  # as the admin loads it
+    variant.visibility = Visibility.INTERNAL
+    variant.save()
+    assert names_found(client, "Nematow") == []
+
+
+def test_unpublishing_a_person_in_bulk_removes_them_from_the_search(client):
+    from cases.models import Person
+
+    person = make_person(name="Sharofiddin Gadoev")
+    assert [p.name for p in Person.objects.search("Gadoev")] == ["Sharofiddin Gadoev"]
+    Person.objects.filter(pk=person.pk).set_visibility(Visibility.INTERNAL)
+    assert list(Person.objects.search("Gadoev")) == []
+
+
+def test_publishing_a_selection_filtered_on_visibility_updates_the_search():
+    from cases.models import Person
+
+    make_person(name="Sharofiddin Gadoev", visibility=Visibility.INTERNAL)
+    Person.objects.filter(visibility=Visibility.INTERNAL).set_visibility(Visibility.PUBLIC)
+    assert [p.name for p in Person.objects.search("Gadoev")] == ["Sharofiddin Gadoev"]
+
+
+def test_renaming_a_person_and_deleting_a_spelling_update_the_search(client):
+    from cases.models import Person
+
+    person = make_person(name="Old Name")
+    variant = make_variant(person, "Dzhamshed")
+    person.name = "Jamshed Karimov"
+    person.save()
+    assert [p.name for p in Person.objects.search("Karimov")] == ["Jamshed Karimov"]
+    assert list(Person.objects.search("Old")) == []
+    variant.delete()
+    assert person.name_tokens.filter(variant__isnull=False).count() == 0
+
+
+def test_imported_people_and_spellings_are_in_the_index_but_not_public(tmp_path):
+    from cases.models import NameToken, Person
+    from tests.test_import import CLEAN, run, write
+
+    run(write(tmp_path, CLEAN))
+    person = Person.objects.get(external_id="T-1")
+    tokens = NameToken.objects.filter(person=person)
+    assert tokens.filter(variant__isnull=True).exists() and tokens.filter(variant__isnull=False).exists()
+    assert not tokens.filter(public=True).exists()
+    assert Person.objects.matching("Шамсиддин").filter(pk=person.pk).exists()
+
+
+# --- Bounds (issue 13) -------------------------------------------------------------
+
+
+def test_a_query_of_many_words_is_cut_and_answers(client, django_assert_max_num_queries):
+    make_case(person=make_person(name="Abdullokhi Shamsiddin"))
+    many = " ".join(f"word{n}" for n in range(64))
+    with django_assert_max_num_queries(20):
+        response = client.get("/cases/", {"q": many})
+    assert response.status_code == 200
+    assert names_found(client, "Abdullokhi " * 600) == ["Abdullokhi Shamsiddin"]
+    assert names_found(client, "abdullokhi shamsiddin" + " " * 5000 + "x" * 5000) == ["Abdullokhi Shamsiddin"]
+    # Every word used must match: a long nonsense word finds nothing, quickly.
+    assert names_found(client, "abdullokhi " + "x" * 5000) == []
+
+
+def test_the_exports_and_the_api_take_a_long_query_too(client):
+    many = " ".join(f"name{n}" for n in range(64))
+    for url in ["/api/cases/", "/export/cases.csv", "/export/cases.json", "/api/people/", "/people/"]:
+        assert client.get(url, {"q": many}).status_code == 200, url
+
+
+# --- The people search and the API -------------------------------------------------
+
+
+def test_people_search_finds_public_people_with_or_without_a_case(client):
+    make_person(name="Ilyos Turaev")  # no case
+    make_case(person=make_person(name="Ilyos Karimov"))
+    make_person(name="Ilyos Hidden", visibility=Visibility.INTERNAL)
+    page = client.get("/people/", {"q": "Iljos"}).content.decode()
+    found = re.findall(r'class="case-name person-name" href="[^"]+">([^<]+)</a>', page)
+    assert sorted(found) == ["Ilyos Karimov", "Ilyos Turaev"]
+    assert "No case followed" in page
+    assert "2 people" in page
+
+
+def test_people_page_without_a_query_lists_public_people(client):
+    make_person(name="Ilyos Turaev")
+    make_person(name="Hidden Person", visibility=Visibility.INTERNAL)
+    page = client.get("/people/").content.decode()
+    assert "Ilyos Turaev" in page and "Hidden Person" not in page
+
+
+def test_people_search_shows_the_matched_spelling(client):
+    person = make_person(name="Yusuf Karimov")
+    make_variant(person, "Юсуф Каримов")
+    page = client.get("/people/", {"q": "Юсуф"}).content.decode()
+    assert "matched: Юсуф Каримов" in page
+
+
+def test_people_search_uses_a_fixed_number_of_queries(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(query):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/people/", {"q": query}).status_code == 200
+        return len(captured)
+
+    def add_people(start, count):
+        for n in range(start, start + count):
+            person = make_person(name=f"Karim Number{n}")
+            make_variant(person, f"Карим {n}")
+            make_case(person=person)
+
+    add_people(0, 2)
+    few = queries("Карим")
+    add_people(2, 28)
+    assert queries("Карим") == few <= 8
+
+
+def test_api_people_q_filters_by_name(client):
+    make_person(name="Turaev Ilyos")
+    make_person(name="Someone Else")
+    data = client.get("/api/people/", {"q": "Turajew"}).json()
+    assert [person["name"] for person in data["results"]] == ["Turaev Ilyos"]
+    assert len(client.get("/api/people/").json()["results"]) == 2

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_countries",
     "simple_history",
+    "nested_admin",
     "django.contrib.sitemaps",
     "rest_framework",
     "drf_spectacular",
@@ -119,7 +120,8 @@ ROOT_URLCONF = "tracker.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Overrides of other apps' templates (the admin's base, simple_history's list), found before theirs.
+        "DIRS": [BASE_DIR / "tracker" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -127,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cases.languages.languages",
+                "cases.context_processors.organization",
             ],
         },
     },
@@ -237,6 +240,11 @@ PUBLIC_PAGE_CACHE_MAX_BYTES = envint("PUBLIC_PAGE_CACHE_MAX_BYTES", 512 * 1024)
 # A case whose status nobody has confirmed for this many days is shown as
 # possibly out of date.
 STATUS_STALE_AFTER_DAYS = envint("STATUS_STALE_AFTER_DAYS", 180)
+
+# Who keeps the record: named on every page, on the About page and on printed dossiers.
+ORGANIZATION_NAME = os.environ.get("ORGANIZATION_NAME", "").strip()
+ORGANIZATION_CONTACT = os.environ.get("ORGANIZATION_CONTACT", "").strip()
+ORGANIZATION_URL = os.environ.get("ORGANIZATION_URL", "").strip()
 
 # --- Login and sessions ----------------------------------------------------
 

@@ -17,7 +17,7 @@ def edited_when_updated(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0009_i9_public_version_indexes'),
+        ('cases', '0011_i14_name_index'),
     ]
 
     operations = [

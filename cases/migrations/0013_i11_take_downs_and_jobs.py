@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0011_i11_edited_time'),
+        ('cases', '0012_i11_edited_time'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
