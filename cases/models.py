@@ -351,12 +351,12 @@ class PersonQuerySet(PublishableQuerySet):
             return self.none()
         return self.filter(search.found("pk")).annotate(name_rank=search.rank("pk")).order_by("-name_rank", "name", "pk")
 
-    def set_visibility(self, visibility):
+    def set_visibility(self, visibility, by, reason=""):
         # The ids first: the queryset may be filtered on the visibility being changed.
         ids = list(self.values_list("pk", flat=True))
-        changed = super().set_visibility(visibility)
+        outcome = super().set_visibility(visibility, by, reason)
         rebuild_name_tokens(ids)
-        return changed
+        return outcome
 
 
 class Person(Publishable):
@@ -458,11 +458,11 @@ READER_SCRIPTS = {
 class NameVariantQuerySet(PublishableQuerySet):
     public_parents = ("person",)
 
-    def set_visibility(self, visibility):
+    def set_visibility(self, visibility, by, reason=""):
         people = list(self.values_list("person", flat=True).distinct())
-        changed = super().set_visibility(visibility)
+        outcome = super().set_visibility(visibility, by, reason)
         rebuild_name_tokens(people)
-        return changed
+        return outcome
 
     def in_reader_script(self, language):
         """The variants a reader of `language` reads, the best first."""
