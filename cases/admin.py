@@ -4,10 +4,10 @@ from django.contrib import admin, messages
 from django.contrib.admin import widgets
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.db import models
+from django.db import models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +17,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 from modeltranslation.utils import get_translation_fields
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import admin_draft, admin_import, admin_merge, dates, restore
+from . import admin_draft, admin_import, admin_merge, dates, publishing, restore
 from .forms import LockedModelForm
 from .models import (
     Affiliation,
@@ -31,9 +31,12 @@ from .models import (
     Relationship,
     Source,
     StatisticClaim,
+    TakeDown,
     order_problems,
     Visibility,
+    VisibilityJob,
     WORDS_NOT_COPIED,
+    visibility_requests,
 )
 from .names import fold
 
@@ -105,33 +108,85 @@ class RecordAdminMixin:
         return [*fieldsets, (None, {"fields": ["loaded_version"]})]
 
 
+def report_visibility(request, outcome, withheld=()):
+    """Tell the user what a publish or unpublish did, and what it left as it was and why."""
+    if outcome.changed:
+        messages.success(
+            request,
+            ngettext("Visibility changed on %(n)d record.", "Visibility changed on %(n)d records.", outcome.changed)
+            % {"n": outcome.changed},
+        )
+    for record, reason in outcome.refused[:MAX_LISTED]:
+        messages.error(request, _("“%(record)s” was not published. %(reason)s") % {"record": record, "reason": reason})
+    if len(outcome.refused) > MAX_LISTED:
+        messages.error(
+            request,
+            _("%(n)d more records were not published for the same reason.") % {"n": len(outcome.refused) - MAX_LISTED},
+        )
+    for record in withheld[:MAX_LISTED]:
+        if record.is_public:
+            message = _("“%(record)s” is still public: only a publisher can unpublish it.")
+        else:
+            message = _("“%(record)s” is internal: only a publisher can publish it.")
+        messages.warning(request, message % {"record": record})
+
+
+# Messages name at most this many records; the rest are counted.
+MAX_LISTED = 10
+
+
 # Admins of records with per-language texts add modeltranslation's
 # TranslationAdmin after RecordAdmin, so that the publishing rights above
 # still decide which fields are read-only.
 class RecordAdmin(RecordAdminMixin, SimpleHistoryAdmin):
+    """Every record's admin. Whatever a page saves (the form, its inlines, a
+    version from the history), a change of visibility is applied afterwards
+    through `set_visibility`, as the signed-in user: a publisher's goes
+    through (facts without a public citation excepted), anyone else's leaves
+    the record as it was, or internal if it is brought back, and says so.
+    """
+
     actions = ["publish", "unpublish"]
     change_list_template = "admin/cases/record_change_list.html"
 
     def has_publish_permission(self, request):
         return can_publish(request)
 
+    def changeform_view(self, request, *args, **kwargs):
+        with transaction.atomic(), visibility_requests() as requests:
+            response = super().changeform_view(request, *args, **kwargs)
+            report_visibility(request, *publishing.apply_requests(requests, request.user))
+        return response
+
+    def history_form_view(self, request, *args, **kwargs):
+        with transaction.atomic(), visibility_requests() as requests:
+            response = super().history_form_view(request, *args, **kwargs)
+            report_visibility(request, *publishing.apply_requests(requests, request.user))
+        return response
+
     @admin.action(description=_("Publish the selected records"), permissions=["publish"])
     def publish(self, request, queryset):
-        changed = queryset.set_visibility(Visibility.PUBLIC)
-        self.message_user(
-            request,
-            ngettext("%(n)d record published.", "%(n)d records published.", changed) % {"n": changed},
-            messages.SUCCESS,
-        )
+        self.change_visibility(request, queryset, Visibility.PUBLIC)
 
     @admin.action(description=_("Unpublish the selected records (make them internal)"), permissions=["publish"])
     def unpublish(self, request, queryset):
-        changed = queryset.set_visibility(Visibility.INTERNAL)
-        self.message_user(
-            request,
-            ngettext("%(n)d record made internal.", "%(n)d records made internal.", changed) % {"n": changed},
-            messages.SUCCESS,
-        )
+        self.change_visibility(request, queryset, Visibility.INTERNAL)
+
+    def change_visibility(self, request, queryset, visibility):
+        if queryset.count() > publishing.BACKGROUND_ABOVE:
+            job = publishing.queue_visibility_job(queryset, visibility, request.user)
+            link = reverse("admin:cases_visibilityjob_change", args=[job.pk])
+            messages.info(
+                request,
+                format_html(
+                    "{} <a href=\"{}\">{}</a>",
+                    _("%(n)d records are being changed by the background worker, in one step.") % {"n": job.total},
+                    link,
+                    _("See its progress."),
+                ),
+            )
+            return
+        report_visibility(request, queryset.set_visibility(visibility, by=request.user))
 
 
 class CitationInlineFormSet(BaseInlineFormSet):
@@ -180,8 +235,57 @@ class RelationshipInline(RecordAdminMixin, admin.TabularInline):
     show_change_link = True
 
 
+class TakeDownMixin:
+    """A "Take down" button and page on a case's or a person's admin page, for publishers."""
+
+    change_form_template = "admin/cases/publishing_change_form.html"
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["can_publish"] = can_publish(request)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def get_urls(self):
+        name = f"cases_{self.model._meta.model_name}_take_down"
+        view = self.admin_site.admin_view(self.take_down_view)
+        return [path("<int:object_id>/take-down/", view, name=name), *super().get_urls()]
+
+    def take_down_view(self, request, object_id):
+        record = get_object_or_404(self.model, pk=object_id)
+        if not can_publish(request):
+            raise PermissionDenied
+        error, reason = "", request.POST.get("reason", "")
+        if request.method == "POST":
+            try:
+                done = publishing.take_down(record, request.user, reason)
+            except ValidationError as refused:
+                error = refused.messages[0]
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "“%(record)s” was taken down: %(n)d record made internal.",
+                        "“%(record)s” was taken down: %(n)d records made internal.",
+                        done.records,
+                    )
+                    % {"record": record, "n": done.records},
+                )
+                return redirect(reverse(f"admin:cases_{self.model._meta.model_name}_change", args=[record.pk]))
+        querysets = publishing.taken_down_with(record)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Take down “%(record)s”") % {"record": record},
+            "opts": self.model._meta,
+            "record": record,
+            "reason": reason,
+            "error": error,
+            "what": ", ".join(str(queryset.model._meta.verbose_name_plural) for queryset in querysets),
+            "public": sum(queryset.filter(visibility=Visibility.PUBLIC).count() for queryset in querysets),
+        }
+        return TemplateResponse(request, "admin/cases/take_down.html", context)
+
+
 @admin.register(Person)
-class PersonAdmin(RecordAdmin):
+class PersonAdmin(TakeDownMixin, RecordAdmin):
     list_display = ["name", "other_names", "citizenship", "visibility", "updated"]
     list_filter = ["visibility", country_filter("citizenship", _("citizenship")), "gender"]
     search_fields = ["name", "name_variants__name"]
@@ -311,7 +415,7 @@ EVENTS_ON_CASE_PAGE = 30
 
 
 @admin.register(Case)
-class CaseAdmin(nested_admin.NestedModelAdminMixin, RecordAdmin, TranslationAdmin):
+class CaseAdmin(TakeDownMixin, nested_admin.NestedModelAdminMixin, RecordAdmin, TranslationAdmin):
     list_display = ["person", "title", "current_status", "status_since_words", "last_verified", "visibility", "updated"]
     list_filter = [
         "current_status",
@@ -443,8 +547,36 @@ class CaseAdmin(nested_admin.NestedModelAdminMixin, RecordAdmin, TranslationAdmi
         return results, True
 
     def get_urls(self):
-        deleted = path("deleted/", self.admin_site.admin_view(deleted_records_view), name="cases_deleted_records")
-        return [deleted, *admin_import.urls(self.admin_site), *super().get_urls()]
+        site = self.admin_site
+        return [
+            path("deleted/", site.admin_view(deleted_records_view), name="cases_deleted_records"),
+            path("uncited/", site.admin_view(uncited_facts_view), name="cases_uncited"),
+            path("<int:object_id>/publish/", site.admin_view(self.publish_case_view), name="cases_case_publish"),
+            *admin_import.urls(site),
+            *super().get_urls(),
+        ]
+
+    def publish_case_view(self, request, object_id):
+        """One screen to publish a case: everything a reader would see, ticked and confirmed once."""
+        case = get_object_or_404(Case, pk=object_id)
+        if not can_publish(request):
+            raise PermissionDenied
+        plan = publishing.case_plan(case)
+        if request.method == "POST":
+            outcome = publishing.publish_chosen(
+                plan, set(request.POST.getlist("record")), request.user, reason=_("Published with the case")
+            )
+            report_visibility(request, outcome)
+            return redirect(reverse("admin:cases_case_change", args=[case.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Publish “%(case)s”") % {"case": case},
+            "case": case,
+            "plan": plan,
+            "tick_all": bool(request.GET.get("all")),
+            "internal": sum(1 for _title, rows in plan for row in rows if not row.record.is_public),
+        }
+        return TemplateResponse(request, "admin/cases/publish_case.html", context)
 
 
 def tell_order_used(request, case):
@@ -581,7 +713,7 @@ def deleted_records_view(request):
         if entry is None or model._default_manager.filter(pk=entry.id).exists():
             messages.error(request, _("That record cannot be restored: it is not deleted, or you may not add it."))
         else:
-            count = restore.restore(entry, request.user)
+            count, *visibility = restore.restore(entry, request.user)
             messages.success(
                 request,
                 ngettext(
@@ -591,6 +723,7 @@ def deleted_records_view(request):
                 )
                 % {"record": entry.instance, "others": count - 1},
             )
+            report_visibility(request, *visibility)
         return redirect(request.path)
     sections = [(model._meta.verbose_name_plural, model._meta.model_name, restore.deleted(model)) for model in restorable]
     context = {
@@ -599,6 +732,61 @@ def deleted_records_view(request):
         "sections": sections,
     }
     return TemplateResponse(request, "admin/cases/deleted_records.html", context)
+
+
+def uncited_facts_view(request):
+    """Public facts that no public citation supports: hidden from readers until an editor adds one."""
+    if not request.user.has_perm("cases.view_event"):
+        raise PermissionDenied
+    sections = []
+    for model, records in publishing.facts_without_citation():
+        shown = list(records[:MAX_UNCITED_SHOWN])
+        more = records.count() - len(shown) if len(shown) == MAX_UNCITED_SHOWN else 0
+        sections.append((model._meta.verbose_name_plural, model._meta.model_name, shown, more))
+    context = {**admin.site.each_context(request), "title": _("Public facts without a source"), "sections": sections}
+    return TemplateResponse(request, "admin/cases/uncited.html", context)
+
+
+MAX_UNCITED_SHOWN = 200
+
+
+class RecordOfWhatWasDoneAdmin(admin.ModelAdmin):
+    """A record the app writes when something is done (a take-down, a bulk publish): read, never edited."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TakeDown)
+class TakeDownAdmin(RecordOfWhatWasDoneAdmin):
+    list_display = ["record", "reason", "records", "taken_by", "taken_at"]
+    list_select_related = ["taken_by"]
+    readonly_fields = ["case", "person", "record", "reason", "records", "taken_by", "taken_at"]
+
+
+@admin.register(VisibilityJob)
+class VisibilityJobAdmin(RecordOfWhatWasDoneAdmin):
+    list_display = ["__str__", "state", "progress", "requested_by", "created", "finished"]
+    list_select_related = ["requested_by"]
+    fields = ["model", "visibility", "state", "progress", "message", "requested_by", "created", "finished"]
+    readonly_fields = fields
+
+    @admin.display(description=_("progress"))
+    def progress(self, job):
+        return _("%(changed)d of %(total)d changed, %(refused)d left internal (no public citation)") % {
+            "changed": job.changed,
+            "total": job.total,
+            "refused": job.refused,
+        }
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("record_ids")
 
 
 @admin.register(ImportMapping)

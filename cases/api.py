@@ -26,7 +26,7 @@ from rest_framework.routers import DefaultRouter
 from .exports import with_public_related
 from .filters import CaseFilter
 from .paging import PublicPaginator
-from .models import Case, Citation, Event, EventKind, NameVariant, Organization, Person, Source, public_or_none
+from .models import Case, Citation, Event, EventKind, NameVariant, Organization, Person, Source, public_or_none, publicly_cited
 
 # --- Pagination and sync ---------------------------------------------------
 
@@ -234,6 +234,7 @@ class EventSerializer(serializers.ModelSerializer):
 class CaseSerializer(serializers.ModelSerializer):
     person = PersonRefSerializer()
     other_spellings = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
     status_label = serializers.CharField(source="get_current_status_display", read_only=True)
     page_url = PageUrlField()
 
@@ -263,6 +264,10 @@ class CaseSerializer(serializers.ModelSerializer):
     def get_other_spellings(self, case):
         return [variant.name for variant in case.person.public_variants]
 
+    @extend_schema_field(serializers.CharField())
+    def get_summary(self, case):
+        return cited_summary(case)
+
 
 class CaseDetailSerializer(CaseSerializer):
     events = serializers.SerializerMethodField()
@@ -280,8 +285,17 @@ class CaseDetailSerializer(CaseSerializer):
         return CitationSerializer(case.public_citations, many=True, context=self.context).data
 
 
+def cited_summary(record):
+    """A case's or person's summary, only while a public citation supports it (every public fact cites a source)."""
+    cited = getattr(record, "summary_cited", None)
+    if cited is None:
+        cited = bool(record.public_citations)
+    return record.summary if cited else ""
+
+
 class PersonSerializer(serializers.ModelSerializer):
     other_spellings = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
     citizenship = serializers.CharField(source="citizenship.code", read_only=True)
     page_url = PageUrlField()
 
@@ -306,6 +320,10 @@ class PersonSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_other_spellings(self, person):
         return [variant.name for variant in person.public_variants]
+
+    @extend_schema_field(serializers.CharField())
+    def get_summary(self, person):
+        return cited_summary(person)
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -438,7 +456,7 @@ class CaseViewSet(PublicViewSet):
             return with_public_related(cases)
         # A list row shows the other spellings only: no events or citations to read.
         variants = Prefetch("person__name_variants", queryset=NameVariant.objects.public(), to_attr="public_variants")
-        return cases.prefetch_related(variants)
+        return cases.prefetch_related(variants).annotate(summary_cited=publicly_cited(Case))
 
     def get_serializer_class(self):
         return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer
@@ -452,7 +470,8 @@ class PersonViewSet(PublicViewSet):
 
     def get_queryset(self):
         return Person.objects.public().prefetch_related(
-            Prefetch("name_variants", queryset=NameVariant.objects.public(), to_attr="public_variants")
+            Prefetch("name_variants", queryset=NameVariant.objects.public(), to_attr="public_variants"),
+            Prefetch("citations", queryset=Citation.objects.public(), to_attr="public_citations"),
         )
 
 

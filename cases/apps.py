@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -27,6 +27,8 @@ class CasesConfig(AppConfig):
         post_save.connect(signals.citation_changed, sender="cases.Citation", dispatch_uid="cases_citation_saved")
         post_delete.connect(signals.citation_changed, sender="cases.Citation", dispatch_uid="cases_citation_deleted")
         post_save.connect(signals.source_saved, sender="cases.Source", dispatch_uid="cases_source_saved")
+        post_save.connect(signals.record_saved, dispatch_uid="cases_record_saved")
+        pre_delete.connect(signals.record_deleted, dispatch_uid="cases_record_deleted")
         # Anything public saved or deleted moves the public version (HTTP caching).
         post_save.connect(caching.record_saved, dispatch_uid="cases_public_saved")
         post_delete.connect(caching.record_deleted, dispatch_uid="cases_public_deleted")

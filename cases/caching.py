@@ -63,9 +63,10 @@ def cached(name, compute, *parts):
 
 
 def record_saved(sender, instance, raw=False, **kwargs):
-    if getattr(instance, "was_or_is_public", False):
+    # Only a change a reader can see (see `Publishable.save`): an internal note
+    # on a public record must not tell a watcher that work is going on.
+    if getattr(instance, "shown_change", False) or getattr(instance, "visibility_changed", False):
         public_changed(kwargs.get("using") or DEFAULT_DB_ALIAS)
-        instance._loaded_visibility = instance.visibility
 
 
 def record_deleted(sender, instance, **kwargs):

@@ -15,7 +15,7 @@ class VersionInput(forms.HiddenInput):
 
 
 class LockedModelForm(forms.ModelForm):
-    """Optimistic locking on the record's `updated` time.
+    """Optimistic locking on the record's `edited` time (moved by every save, internal or not).
 
     The form carries the time the record had when the editor opened it. If
     the record has been saved since, the save is refused with what changed,
@@ -32,16 +32,16 @@ class LockedModelForm(forms.ModelForm):
             self.fields["loaded_version"].initial = self.current_version.isoformat()
 
     def read_current_version(self):
-        """The record's `updated` as the database has it now, or None if it is gone.
+        """The record's `edited` as the database has it now, or None if it is gone.
 
         The admin reads a form's record (and every inline row) from the
-        database in the same request, so its own `updated` is current: no
+        database in the same request, so its own `edited` is current: no
         query per form. An earlier version opened from the history is not.
         """
         if not hasattr(self.instance, "_history"):
-            return self.instance.updated
+            return self.instance.edited
         model = type(self.instance)
-        return model._default_manager.filter(pk=self.instance.pk).values_list("updated", flat=True).first()
+        return model._default_manager.filter(pk=self.instance.pk).values_list("edited", flat=True).first()
 
     class Media:
         js = ["cases/admin-dates.js", "cases/admin-autocomplete-names.js"]
@@ -88,10 +88,10 @@ class LockedModelForm(forms.ModelForm):
 
 def describe_changes(instance, since):
     """What the history says changed in `instance` after `since`, as HTML."""
-    # Each history entry keeps the record's own `updated`, the version the editor saw.
+    # Each history entry keeps the record's own `edited`, the version the editor saw.
     records = list(instance.history.order_by("history_date", "history_id"))
-    before = [record for record in records if since and record.updated <= since]
-    after = [record for record in records if not since or record.updated > since]
+    before = [record for record in records if since and record.edited <= since]
+    after = [record for record in records if not since or record.edited > since]
     if not after:
         return _("(Its status or order was recalculated from its events.)")
     newest = after[-1]

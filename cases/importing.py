@@ -36,6 +36,7 @@ from django_countries import countries
 from django_countries.fields import CountryField
 
 from . import dates, signals
+from .history import copy_to_history
 from .languages import original_language
 from .spreadsheets import ImportFileError, count_rows, normalize_header, open_rows, preview  # noqa: F401 (used by the admin and commands)
 from .models import (
@@ -807,32 +808,9 @@ def _getter(field, now, stamp):
 
 
 def record_created(model, pks, user):
-    """Write the "created" history entry of rows just inserted in bulk, as simple-history would.
-
-    simple-history's own bulk_history_create builds a Python object for every
-    entry and took half of an import's time. A history table holds the same
-    tracked columns as its model plus the history_* columns, so the database
-    copies the new rows over itself, one statement per batch.
-    """
-    if not pks:
-        return
-    history = model.history.model
-    quote = connection.ops.quote_name
-    # Every column the two tables share: the tracked fields, and the per-language
-    # columns added to both later (cases/translation.py), which tracked_fields misses.
-    kept = {field.column for field in history._meta.concrete_fields}
-    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields if field.column in kept)
-    when = connection.ops.adapt_datetimefield_value(timezone.now())
-    for start in range(0, len(pks), BATCH_SIZE):
-        batch = pks[start : start + BATCH_SIZE]
-        sql = (
-            f"INSERT INTO {quote(history._meta.db_table)} "
-            f"({columns}, {quote('history_date')}, {quote('history_type')}, {quote('history_user_id')}) "
-            f"SELECT {columns}, %s, %s, %s FROM {quote(model._meta.db_table)} "
-            f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(batch))})"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [when, "+", user.pk if user else None, *batch])
+    """Write the "created" history entry of rows just inserted in bulk, as simple-history would."""
+    if pks:
+        copy_to_history(model, pks, user, "+")
 
 
 class Writer:

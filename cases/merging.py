@@ -15,7 +15,7 @@ from django.utils import timezone
 from rapidfuzz import fuzz, process
 
 from .importing import detect_script, people_written
-from .models import Affiliation, Case, Citation, ImportedRow, NameVariant, Person, PersonMerge, Relationship
+from .models import Affiliation, Case, Citation, ImportedRow, NameVariant, Person, PersonMerge, Relationship, visibility_requests
 
 # Records that belong to a person through a foreign key, moved on a merge: model, field.
 MOVED = [
@@ -129,7 +129,21 @@ def merge(kept, other, user=None):
 
 @transaction.atomic
 def undo(merged, user=None):
-    """Bring the merged person back with everything that was moved from them."""
+    """Bring the merged person back with everything that was moved from them.
+
+    What comes back public is public again only if `user` may publish;
+    otherwise it comes back internal (see `publishing.apply_requests`).
+    """
+    from .publishing import apply_requests
+
+    with visibility_requests() as requests:
+        person = _undo(merged, user)
+    apply_requests(requests, user, reason="merge undone")
+    person.refresh_from_db()
+    return person
+
+
+def _undo(merged, user):
     if merged.undone:
         raise ValueError("This merge has been undone already.")
     kept = merged.kept

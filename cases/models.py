@@ -10,12 +10,14 @@ import datetime
 import functools
 import operator
 import re
+import threading
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.postgres.search import TrigramSimilarity
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections, models, transaction
-from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
@@ -77,29 +79,82 @@ def public_or_none(record):
     return record if record is not None and record.is_public else None
 
 
+class VisibilityRefused(PermissionDenied):
+    """Someone without the publish permission tried to change what the public sees."""
+
+
+_publisher = threading.local()
+
+
+def may_publish(user):
+    return user is not None and user.is_active and user.has_perm("cases.publish")
+
+
+@contextmanager
+def publishing(user):
+    """Inside this block, `save()` may change visibility, if `user` holds the publish permission.
+
+    Any other save that would publish or unpublish a record is refused. The
+    admin uses `visibility_requests` instead, so that an Editor's form,
+    revert or restore brings records back internal rather than failing.
+    """
+    previous = getattr(_publisher, "user", None)
+    _publisher.user = user
+    try:
+        yield
+    finally:
+        _publisher.user = previous
+
+
+@contextmanager
+def visibility_requests():
+    """Inside this block, `save()` keeps each record's stored visibility and notes what was asked.
+
+    Yields the list of (model, pk, visibility) asked for; the caller then
+    applies it through `set_visibility` as its user, once everything else is
+    saved (so a citation saved on the same page already counts).
+    """
+    previous = getattr(_publisher, "requests", None)
+    _publisher.requests = []
+    try:
+        yield _publisher.requests
+    finally:
+        _publisher.requests = previous
+
+
+def acting_publisher():
+    user = getattr(_publisher, "user", None)
+    return user if may_publish(user) else None
+
+
+# Fields a reader never sees: changing only these leaves the public `updated` time alone.
+NOT_SHOWN_FIELDS = {"id", "internal_notes", "contact_details", "text", "external_id", "created", "updated", "edited", "search_key"}
+
+
 class PublishableQuerySet(models.QuerySet):
     # Records a row depends on, which must be public too for the row to be.
     public_parents = ()
+    # A fact a reader is told (an event, an affiliation…) is public only with a public citation.
+    needs_citation = False
 
     def public(self):
-        conditions = {"visibility": Visibility.PUBLIC}
-        conditions.update({f"{parent}__visibility": Visibility.PUBLIC for parent in self.public_parents})
-        return self.filter(**conditions)
+        conditions = {f"{parent}__visibility": Visibility.PUBLIC for parent in self.public_parents}
+        return self.own_public().filter(**conditions)
+
+    def own_public(self):
+        """Public by the record's own flag and, for a fact, backed by a public citation; parents unchecked."""
+        records = self.filter(visibility=Visibility.PUBLIC)
+        return records.filter(publicly_cited(self.model)) if self.needs_citation else records
 
     def status_cases(self):
-        """Cases whose derived status (or its latest evidence) depends on these records' visibility."""
+        """Cases whose derived status (or its latest evidence) may move when these records' visibility does."""
         return None
 
-    def set_visibility(self, visibility):
-        """Publish or unpublish every record in the queryset; returns how many changed."""
-        cases = self.status_cases()
-        case_ids = sorted(set(cases.values_list("pk", flat=True))) if cases is not None else []
-        changed = self.exclude(visibility=visibility).update(visibility=visibility, updated=timezone.now())
-        # A bulk update sends no signals: refresh the statuses it can change,
-        # in slices, so that no query carries more ids than a database takes.
-        for start in range(0, len(case_ids), CASE_IDS_PER_QUERY):
-            Case.objects.filter(pk__in=case_ids[start : start + CASE_IDS_PER_QUERY]).refresh_statuses()
-        return changed
+    def publish_refusals(self):
+        """The records here that may not be published, as (record, reason): facts no public source supports."""
+        from .publishing import refusals
+
+        return refusals(self)
 
     # Bulk writes send no signals: they move the public version themselves
     # when they may change what a reader sees (see cases/caching.py).
@@ -129,6 +184,26 @@ class PublishableQuerySet(models.QuerySet):
             caching.public_changed(self.db)
         return changed
 
+    def set_visibility(self, visibility, by, reason=""):
+        """Publish or unpublish every record here as `by`, who must hold the publish permission.
+
+        One transaction with the statuses it changes; facts without a public
+        citation are left internal. Returns a `publishing.Outcome`.
+        """
+        from .publishing import change_visibility
+
+        return change_visibility(self, visibility, by, reason)
+
+
+def publicly_cited(model):
+    """A condition on `model`'s rows: at least one citation of it is public and so is its source."""
+    field = next(name for name in CITATION_TARGETS if Citation._meta.get_field(name).related_model is model)
+    return Exists(
+        Citation.objects.filter(
+            visibility=Visibility.PUBLIC, source__visibility=Visibility.PUBLIC, **{field: OuterRef("pk")}
+        )
+    )
+
 
 class Publishable(models.Model):
     visibility = models.CharField(
@@ -144,7 +219,11 @@ class Publishable(models.Model):
         _("internal notes"), blank=True, help_text=_("For editors only. Never shown on public pages.")
     )
     created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    # What readers are told (API, feeds, sitemap, "page last updated"): it moves
+    # only when something they can see changes, so internal work stays unseen.
     updated = models.DateTimeField(_("last updated"), default=timezone.now, editable=False)
+    # Every save, internal or not: the version that keeps two editors from overwriting each other.
+    edited = models.DateTimeField(_("last saved"), default=timezone.now, editable=False)
 
     objects = PublishableQuerySet.as_manager()
     # Who changed what and when, for every concrete model; deleted records
@@ -154,26 +233,77 @@ class Publishable(models.Model):
     class Meta:
         abstract = True
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        # Remember whether it was public as loaded: unpublishing changes what readers see too.
-        instance._loaded_visibility = instance.__dict__.get("visibility")
-        return instance
-
     @property
     def is_public(self):
         return self.visibility == Visibility.PUBLIC
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored = dict(zip(field_names, values))
+        return instance
+
+    def stored_values(self):
+        """The record's columns as the database holds them, or None if it is not there (new, or deleted)."""
+        stored = getattr(self, "_stored", None)
+        if stored is not None and "visibility" in stored:
+            return stored
+        if self.pk is None:
+            return None
+        columns = [field.attname for field in self._meta.concrete_fields]
+        return type(self)._default_manager.filter(pk=self.pk).values(*columns).first()
+
+    def reader_sees_change(self, stored):
+        """Whether saving this record now changes anything a reader can see."""
+        if stored is None:
+            return self.is_public
+        if Visibility.PUBLIC not in (stored["visibility"], self.visibility):
+            return False
+        return any(
+            field.get_prep_value(getattr(self, field.attname)) != field.get_prep_value(stored[field.attname])
+            for field in self._meta.concrete_fields
+            if field.attname not in NOT_SHOWN_FIELDS and field.attname in stored
+        )
+
     @property
     def was_or_is_public(self):
-        return Visibility.PUBLIC in (self.visibility, getattr(self, "_loaded_visibility", None))
+        """Public now or as the database last had it: deleting such a record changes what readers see."""
+        stored = getattr(self, "_stored", None) or {}
+        return Visibility.PUBLIC in (self.visibility, stored.get("visibility"))
 
     def save(self, *args, **kwargs):
-        self.updated = timezone.now()
+        stored = self.stored_values()
+        stored_visibility = stored["visibility"] if stored else Visibility.INTERNAL
+        requested = None
+        requests = getattr(_publisher, "requests", None)
+        if self.visibility != stored_visibility:
+            if requests is not None:
+                requested, self.visibility = self.visibility, stored_visibility
+            elif acting_publisher() is None:
+                raise VisibilityRefused(
+                    _("Only a publisher can publish or unpublish “%(record)s”.") % {"record": self}
+                )
+        self.visibility_changed = self.visibility != stored_visibility
+        now = timezone.now()
+        self.edited = now
+        self.shown_change = self.reader_sees_change(stored)
+        if self.shown_change:
+            self.updated = now
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "updated"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "edited", *(["updated"] if self.shown_change else [])}
+        elif stored is not None and not self.shown_change and not kwargs.get("force_insert"):
+            # Leave the public time as the database has it: this copy's may be older
+            # (a version from the history, or a record a page or a status refresh changed since).
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "updated" and field.attname not in deferred
+            ]
         super().save(*args, **kwargs)
+        self._stored = {field.attname: getattr(self, field.attname) for field in self._meta.concrete_fields}
+        if requested:
+            requests.append((type(self), self.pk, requested))
 
     def fill_derived_fields(self):
         """Compute stored values that editors never type (run before every save)."""
@@ -221,12 +351,12 @@ class PersonQuerySet(PublishableQuerySet):
             return self.none()
         return self.filter(search.found("pk")).annotate(name_rank=search.rank("pk")).order_by("-name_rank", "name", "pk")
 
-    def set_visibility(self, visibility):
+    def set_visibility(self, visibility, by, reason=""):
         # The ids first: the queryset may be filtered on the visibility being changed.
         ids = list(self.values_list("pk", flat=True))
-        changed = super().set_visibility(visibility)
+        outcome = super().set_visibility(visibility, by, reason)
         rebuild_name_tokens(ids)
-        return changed
+        return outcome
 
 
 class Person(Publishable):
@@ -328,11 +458,11 @@ READER_SCRIPTS = {
 class NameVariantQuerySet(PublishableQuerySet):
     public_parents = ("person",)
 
-    def set_visibility(self, visibility):
+    def set_visibility(self, visibility, by, reason=""):
         people = list(self.values_list("person", flat=True).distinct())
-        changed = super().set_visibility(visibility)
+        outcome = super().set_visibility(visibility, by, reason)
         rebuild_name_tokens(people)
-        return changed
+        return outcome
 
     def in_reader_script(self, language):
         """The variants a reader of `language` reads, the best first."""
@@ -636,6 +766,7 @@ class Organization(Publishable):
 
 class AffiliationQuerySet(PublishableQuerySet):
     public_parents = ("person", "organization")
+    needs_citation = True
 
 
 class Affiliation(Publishable):
@@ -681,6 +812,7 @@ class RelationshipKind(models.TextChoices):
 
 class RelationshipQuerySet(PublishableQuerySet):
     public_parents = ("person", "relative")
+    needs_citation = True
 
 
 class Relationship(Publishable):
@@ -728,7 +860,7 @@ class CaseQuerySet(PublishableQuerySet):
         changed are written, and only they get a new `updated` time. Returns
         how many changed.
         """
-        attnames = [Case._meta.get_field(name).attname for name in STATUS_FIELDS]
+        attnames = status_attnames()
         changed, last_pk = 0, 0
         while True:
             chunk = list(
@@ -884,15 +1016,20 @@ class Case(Publishable):
     def compute_status(self):
         """Derive the status fields from the public status-setting events.
 
-        Only public events count: a status read from an internal event would
-        tell the public what the event itself hides.
+        Only public events with a public citation count: a status read from
+        any other event would tell the public what the event itself hides, or
+        state a fact no source supports.
         """
         history = self.status_history() if self.pk else []
         for name, value in status_from_history(history, self.last_verified).items():
             setattr(self, name, value)
 
     def refresh_status(self):
+        before = [getattr(self, name) for name in status_attnames()]
         self.compute_status()
+        if [getattr(self, name) for name in status_attnames()] == before:
+            return
+        # A new status is news to readers: the case's public time moves with it.
         Case.objects.filter(pk=self.pk).update(
             **{name: getattr(self, name) for name in STATUS_FIELDS},
             updated=timezone.now(),
@@ -1017,6 +1154,11 @@ STATUS_FIELDS = (
     "attested_until",
     "attested_lower",
 )
+
+
+def status_attnames():
+    """The columns of `STATUS_FIELDS` (`status_event_id` for `status_event`), to compare without a query."""
+    return [Case._meta.get_field(name).attname for name in STATUS_FIELDS]
 
 
 def status_from_history(history, last_verified=None):
@@ -1231,10 +1373,6 @@ class ReleaseReason(models.TextChoices):
     OTHER = "other", _("Other (see note)")
 
 
-# SQLite takes at most 32,766 parameters in a query (999 before 3.32).
-CASE_IDS_PER_QUERY = 900
-
-
 EVENT_ORDERING = [
     Coalesce("date_lower", "date_upper").asc(nulls_first=True),
     F("date_upper").asc(nulls_last=True),
@@ -1245,16 +1383,21 @@ EVENT_ORDERING = [
 
 class EventQuerySet(PublishableQuerySet):
     public_parents = ("case", "case__person")
+    needs_citation = True
 
     def status_cases(self):
         return Case.objects.filter(pk__in=self.values("case_id"))
 
     def status_setting(self, include_internal=False):
-        """Events that set their case's status (public ones only, unless asked), with their public citations."""
+        """Events that set their case's status, with their public citations.
+
+        Unless asked for all: by the public pages' rule, public and cited by a
+        public source (an event no source supports sets nothing).
+        """
         events = self.exclude(sets_status="").prefetch_related(
             models.Prefetch("citations", queryset=Citation.objects.public().with_source(), to_attr="public_citations")
         )
-        return events if include_internal else events.filter(visibility=Visibility.PUBLIC)
+        return events if include_internal else events.own_public()
 
     def chronological(self):
         """By date as far as the database can (an open beginning by its end); `order_events` then applies the editor's order to overlaps."""
@@ -1424,7 +1567,8 @@ source_upload_path = uploads.source_path
 
 class SourceQuerySet(PublishableQuerySet):
     def status_cases(self):
-        return Case.objects.filter(status_event__citations__source__in=self.values("pk"))
+        # Any event these sources cite may start or stop counting for its case's status, or its evidence.
+        return Case.objects.filter(pk__in=Event.objects.filter(citations__source__in=self.values("pk")).values("case_id"))
 
 
 class Source(Publishable):
@@ -1506,6 +1650,10 @@ class ClaimQuantifier(models.TextChoices):
     ORDER = "order", _("an order of magnitude (dozens, hundreds, thousands)")
 
 
+class StatisticClaimQuerySet(PublishableQuerySet):
+    needs_citation = True
+
+
 class StatisticClaim(Publishable):
     """A cited number that names no one, e.g. “more than 8,500 political prisoners”."""
 
@@ -1521,6 +1669,8 @@ class StatisticClaim(Publishable):
     date = models.CharField(_("refers to"), max_length=100, blank=True, help_text=EDTF_FIELD_HELP)
     date_lower = models.DateField(null=True, editable=False)
     date_upper = models.DateField(null=True, editable=False)
+
+    objects = StatisticClaimQuerySet.as_manager()
 
     class Meta:
         ordering = ["statement", "pk"]
@@ -1569,7 +1719,7 @@ class CitationQuerySet(PublishableQuerySet):
         return self.select_related("source")
 
     def status_cases(self):
-        return Case.objects.filter(status_event__in=self.values("event_id"))
+        return Case.objects.filter(pk__in=self.exclude(event=None).values("event__case_id"))
 
 
 def _exactly_one_target():
@@ -1786,3 +1936,53 @@ class PublicVersion(models.Model):
 
     def __str__(self):
         return f"{self.number} ({self.changed:%Y-%m-%d %H:%M:%S})"
+
+
+class TakeDown(models.Model):
+    """A case or a person taken off the public site in one step: who did it, when and why."""
+
+    case = models.ForeignKey(Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="take_downs", verbose_name=_("case"))
+    person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="take_downs", verbose_name=_("person"))
+    record = models.CharField(_("what was taken down"), max_length=300)
+    reason = models.TextField(_("why"))
+    records = models.PositiveIntegerField(_("records made internal"), default=0)
+    taken_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))
+    taken_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-taken_at", "-pk"]
+        verbose_name = _("take-down")
+        verbose_name_plural = _("take-downs")
+
+    def __str__(self):
+        return f"{self.record} ({self.taken_at:%Y-%m-%d %H:%M})"
+
+
+class VisibilityJob(models.Model):
+    """A publish or unpublish too big for a web request, done by the background worker."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting for the worker")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed: nothing was changed")
+
+    model = models.CharField(_("kind of record"), max_length=100)
+    record_ids = models.JSONField(_("records"), default=list)
+    visibility = models.CharField(_("make them"), max_length=10, choices=Visibility.choices)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(_("records"), default=0)
+    changed = models.PositiveIntegerField(_("changed"), default=0)
+    refused = models.PositiveIntegerField(_("left internal: no public citation"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    requested_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))
+    created = models.DateTimeField(_("asked"), default=timezone.now)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        verbose_name = _("bulk publishing")
+        verbose_name_plural = _("bulk publishing")
+
+    def __str__(self):
+        return f"{self.get_visibility_display()}: {self.total} {self.model}"

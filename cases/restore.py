@@ -5,6 +5,9 @@ import datetime
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 
+from .models import visibility_requests
+from .publishing import apply_requests
+
 # Records deleted by one click (a case and its events, an event and its
 # citations) are written to the history within moments of each other.
 CASCADE_WINDOW = datetime.timedelta(minutes=1)
@@ -65,7 +68,19 @@ def _cascading_children(model):
 
 @transaction.atomic
 def restore(entry, user):
-    """Bring back the record of a deletion entry, and what was deleted with it. Returns how many."""
+    """Bring back the record of a deletion entry, and what was deleted with it, as `user`.
+
+    Records come back internal, and public again only if `user` may publish
+    (through `set_visibility`, so a fact without a public citation stays
+    internal). Returns (how many records, the visibility outcome, the records
+    left internal because `user` may not publish).
+    """
+    with visibility_requests() as requests:
+        count = _restore(entry, user)
+    return count, *apply_requests(requests, user, reason="restored")
+
+
+def _restore(entry, user):
     model = entry.instance_type
     instance = entry.instance
     instance._history_user = user
@@ -87,5 +102,5 @@ def restore(entry, user):
         for child_entry in siblings:
             if child_entry.id not in restored:
                 restored.add(child_entry.id)
-                count += restore(child_entry, user)
+                count += _restore(child_entry, user)
     return count

@@ -33,6 +33,28 @@ def _refresh_cases(*case_ids):
         case.refresh_status()
 
 
+def record_saved(sender, instance, raw=False, **kwargs):
+    """A change readers can see moves the public time of the pages that show the record."""
+    if raw or not isinstance(instance, Publishable):
+        return
+    from .publishing import touch_shown_on
+
+    if getattr(instance, "shown_change", False):
+        touch_shown_on(type(instance), [instance.pk], instance.updated)
+    if getattr(instance, "visibility_changed", False) and not hasattr(_deferred, "case_ids"):
+        # A source or citation published or taken down can start or stop supporting a status.
+        cases = type(instance).objects.filter(pk=instance.pk).status_cases()
+        if cases is not None:
+            cases.refresh_statuses()
+
+
+def record_deleted(sender, instance, **kwargs):
+    if isinstance(instance, Publishable) and instance.is_public:
+        from .publishing import touch_shown_on
+
+        touch_shown_on(type(instance), [instance.pk])
+
+
 def event_saved(sender, instance, raw=False, **kwargs):
     _refresh_cases(instance.case_id, getattr(instance, "_loaded_case_id", None))
     instance._loaded_case_id = instance.case_id

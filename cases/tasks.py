@@ -23,3 +23,11 @@ def write_import(job_id):
 @task()
 def remove_abandoned_imports():
     return import_jobs.remove_abandoned()
+
+
+@task()
+def change_visibility(job_id):
+    """Publish or unpublish a large selection recorded as a `VisibilityJob`."""
+    from .publishing import run_visibility_job
+
+    run_visibility_job(job_id)

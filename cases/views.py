@@ -3,6 +3,7 @@
 import mimetypes
 
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
@@ -331,9 +332,19 @@ def person_photo(request, slug):
     return file_response(person.photo, person.slug)
 
 
+# Who may open a stored upload: those who may see the records it belongs to.
+FILE_PERMISSIONS = {"sources": "cases.view_source", "photos": "cases.view_person"}
+
+
 @staff_member_required
 def staff_file(request, path):
-    """Uploaded files for logged-in staff only: internal sources must not be reachable by address."""
+    """Uploaded files for staff who may see their records: internal sources must not be reachable by address.
+
+    A staff account in no group has no permission, so it gets nothing here either.
+    """
+    permission = FILE_PERMISSIONS.get(path.split("/", 1)[0])
+    if permission is None or not request.user.has_perm(permission):
+        raise PermissionDenied
     if not default_storage.exists(path):
         raise Http404
     return file_response(default_storage.open(path), path.rsplit("/", 1)[-1].rsplit(".", 1)[0])

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from cases.models import (
+    Affiliation,
     Case,
     Citation,
     Confidence,
@@ -16,30 +17,60 @@ from cases.models import (
     Organization,
     OrganizationKind,
     Person,
+    Relationship,
     Source,
     SourceKind,
+    StatisticClaim,
     Visibility,
+    publishing,
 )
 
 _counter = itertools.count(1)
 
 
+class _SetUp:
+    """Test set-up publishes what it builds, as a publisher would: records saved public need one."""
+
+    is_active = True
+
+    def has_perm(self, perm):
+        return perm == "cases.publish"
+
+
+SET_UP = _SetUp()
+
+
+def publisher(username="publisher"):
+    """A staff member in the Publisher group, for calling `set_visibility` as a publisher would."""
+    from django.contrib.auth.models import Group, User
+
+    user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True})
+    if created:
+        user.groups.add(Group.objects.get(name="Publisher"))
+    return user
+
+
+def create(model, **kwargs):
+    with publishing(SET_UP):
+        return model.objects.create(**kwargs)
+
+
 def make_person(**kwargs):
     kwargs.setdefault("name", f"Person {next(_counter)}")
     kwargs.setdefault("visibility", Visibility.PUBLIC)
-    return Person.objects.create(**kwargs)
+    return create(Person, **kwargs)
 
 
 def make_variant(person, name, **kwargs):
     kwargs.setdefault("visibility", Visibility.PUBLIC)
-    return NameVariant.objects.create(person=person, name=name, **kwargs)
+    return create(NameVariant, person=person, name=name, **kwargs)
 
 
 def make_organization(**kwargs):
     kwargs.setdefault("name", f"Organization {next(_counter)}")
     kwargs.setdefault("kind", OrganizationKind.STATE_AGENCY)
     kwargs.setdefault("visibility", Visibility.PUBLIC)
-    return Organization.objects.create(**kwargs)
+    return create(Organization, **kwargs)
 
 
 def make_case(**kwargs):
@@ -47,21 +78,25 @@ def make_case(**kwargs):
         kwargs["person"] = make_person()
     kwargs.setdefault("title", "Deportation and detention")
     kwargs.setdefault("visibility", Visibility.PUBLIC)
-    return Case.objects.create(**kwargs)
+    return create(Case, **kwargs)
 
 
-def make_event(case, **kwargs):
+def make_event(case, cited=True, **kwargs):
+    """An event, public by default and then cited by a public source: uncited events are never shown."""
     kwargs.setdefault("kind", EventKind.ARREST)
     kwargs.setdefault("date", "2023-01-18")
     kwargs.setdefault("visibility", Visibility.PUBLIC)
-    return Event.objects.create(case=case, **kwargs)
+    event = create(Event, case=case, **kwargs)
+    if cited and event.is_public:
+        make_citation(event=event)
+    return event
 
 
 def make_source(**kwargs):
     kwargs.setdefault("title", f"Source {next(_counter)}")
     kwargs.setdefault("kind", SourceKind.STATEMENT)
     kwargs.setdefault("visibility", Visibility.PUBLIC)
-    return Source.objects.create(**kwargs)
+    return create(Source, **kwargs)
 
 
 def make_citation(**kwargs):
@@ -70,7 +105,32 @@ def make_citation(**kwargs):
     kwargs.setdefault("excerpt", "The words the source uses.")
     kwargs.setdefault("confidence", Confidence.LIKELY)
     kwargs.setdefault("visibility", Visibility.PUBLIC)
-    return Citation.objects.create(**kwargs)
+    return create(Citation, **kwargs)
+
+
+def _cited(model, field, cited=True, **kwargs):
+    kwargs.setdefault("visibility", Visibility.PUBLIC)
+    record = create(model, **kwargs)
+    if cited and record.is_public:
+        make_citation(**{field: record})
+    return record
+
+
+def make_affiliation(person, organization, cited=True, **kwargs):
+    kwargs.setdefault("role", "member")
+    return _cited(Affiliation, "affiliation", cited, person=person, organization=organization, **kwargs)
+
+
+def make_relationship(person, relative, cited=True, **kwargs):
+    kwargs.setdefault("kind", "parent")
+    return _cited(Relationship, "relationship", cited, person=person, relative=relative, **kwargs)
+
+
+def make_claim(cited=True, **kwargs):
+    kwargs.setdefault("statement", "Many prisoners")
+    kwargs.setdefault("subject", "prisoners")
+    kwargs.setdefault("quantifier", "about")
+    return _cited(StatisticClaim, "claim", cited, **kwargs)
 
 
 def body(response):

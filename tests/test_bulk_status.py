@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.models import STATUS_FIELDS, Case, Event, EventKind, Status, Visibility
 
-from .conftest import make_case, make_event
+from .conftest import make_case, make_event, publisher
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_bulk_unpublishing_events_of_many_cases_refreshes_each_status():
     for case in cases:
         make_event(case, kind=EventKind.ARREST, date="2020", sets_status=Status.DETAINED)
         make_event(case, kind=EventKind.RELEASE, date="2021", sets_status=Status.RELEASED)
-    Event.objects.filter(kind=EventKind.RELEASE).set_visibility(Visibility.INTERNAL)
+    Event.objects.filter(kind=EventKind.RELEASE).set_visibility(Visibility.INTERNAL, by=publisher())
     assert set(Case.objects.values_list("current_status", flat=True)) == {Status.DETAINED}
-    Event.objects.filter(kind=EventKind.RELEASE).set_visibility(Visibility.PUBLIC)
+    Event.objects.filter(kind=EventKind.RELEASE).set_visibility(Visibility.PUBLIC, by=publisher())
     assert set(Case.objects.values_list("current_status", flat=True)) == {Status.RELEASED}

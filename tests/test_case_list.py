@@ -5,7 +5,7 @@ import re
 import pytest
 
 from cases.models import EventKind, SentenceKind, Status, Visibility
-from tests.conftest import make_case, make_event, make_organization, make_person
+from tests.conftest import make_affiliation, make_case, make_event, make_organization, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def cases():
     )
     beta = make_case(person=make_person(name="Beta Boboev"))
     make_event(beta, kind=EventKind.ARREST, date="2023-01-18/2023-03-21", country="RU", sets_status=Status.DETAINED)
-    beta.person.affiliations.create(organization=party, role="member", visibility=Visibility.PUBLIC)
+    make_affiliation(beta.person, party, role="member")
     gamma = make_case(person=make_person(name="Gamma Gadoev"))
     make_event(gamma, kind=EventKind.RELEASE, date="2024", country="TR", sets_status=Status.RELEASED)
     return alpha, beta, gamma
@@ -104,6 +104,7 @@ def test_filters_combine(client, cases):
 def test_sorting_by_status_date_and_last_update(client, cases):
     alpha, beta, gamma = cases
     assert names_listed(client.get("/cases/?sort=-status_date")) == ["Gamma Gadoev", "Beta Boboev", "Alpha Aliev"]
+    alpha.title = "Sentence upheld"  # a change readers see moves the case up; an internal note would not
     alpha.save()
     assert names_listed(client.get("/cases/?sort=-updated"))[0] == "Alpha Aliev"
     assert names_listed(client.get("/cases/?sort=-name")) == ["Gamma Gadoev", "Beta Boboev", "Alpha Aliev"]

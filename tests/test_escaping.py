@@ -12,7 +12,7 @@ from cases.models import (
     StatisticClaim,
     Visibility,
 )
-from tests.conftest import make_case, make_citation, make_event, make_organization, make_person, make_source, make_variant
+from tests.conftest import make_affiliation, make_case, make_citation, make_claim, make_event, make_organization, make_person, make_relationship, make_source, make_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -48,14 +48,14 @@ def poisoned():
     person = poison(make_person(slug="person"))
     relative = poison(make_person(slug="relative"))
     poison(make_variant(person, "variant"))
-    poison(Affiliation.objects.create(person=person, organization=organization, role="r", visibility=Visibility.PUBLIC))
-    poison(Relationship.objects.create(person=person, relative=relative, kind="parent", visibility=Visibility.PUBLIC))
+    poison(make_affiliation(person, organization, role="r"))
+    poison(make_relationship(person, relative, kind="parent"))
     case = poison(make_case(person=person, slug="case"))
     event = poison(make_event(case, kind=EventKind.ARREST, date="2022", authority=organization, sets_status=Status.DETAINED))
     source = poison(make_source(publisher=organization))
     poison(make_citation(event=event, source=source))
     poison(make_citation(case=case, source=source))
-    claim = poison(StatisticClaim.objects.create(statement="s", subject="s", quantifier=ClaimQuantifier.ABOUT, visibility=Visibility.PUBLIC))
+    claim = poison(make_claim(statement="s", subject="s", quantifier=ClaimQuantifier.ABOUT, cited=False))
     poison(make_citation(claim=claim, source=source))
     return {"case": case, "person": person, "relative": relative, "organization": organization, "source": source}
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.exports import spreadsheet_safe
 from cases.models import EventKind, Status, Visibility
-from tests.conftest import body, make_case, make_citation, make_event, make_person, make_source, make_variant
+from tests.conftest import body, make_case, make_citation, make_event, make_person, make_source, make_variant, publisher
 
 pytestmark = pytest.mark.django_db
 
@@ -33,15 +33,17 @@ def two_cases():
     make_variant(person, "Hidden spelling", visibility=Visibility.INTERNAL)
     case = make_case(person=person, slug="shamsiddin")
     deported = make_event(case, kind=EventKind.DEPORTATION, date="2023-01-18", country="TJ", sending_country="DE",
-                          sets_status=Status.DEPORTED)
-    held = make_event(case, kind=EventKind.INCOMMUNICADO, date="2023-01-18/2023-03-21", sets_status=Status.INCOMMUNICADO)
+                          sets_status=Status.DEPORTED, cited=False)
+    held = make_event(case, kind=EventKind.INCOMMUNICADO, date="2023-01-18/2023-03-21", sets_status=Status.INCOMMUNICADO,
+                      cited=False)
     statement = make_source(title="Statement", url="https://example.org/statement")
     make_citation(event=deported, source=statement)
     make_citation(event=held, source=statement)
     make_citation(case=case, source=make_source(title="Letter"))
     make_citation(case=case, source=make_source(title="Secret", url="https://example.org/secret", visibility=Visibility.INTERNAL))
     other = make_case(person=make_person(name="Bobur Released"), slug="bobur")
-    make_event(other, kind=EventKind.RELEASE, date="2021", sets_status=Status.RELEASED, country="RU")
+    release = make_event(other, kind=EventKind.RELEASE, date="2021", sets_status=Status.RELEASED, country="RU", cited=False)
+    make_citation(event=release, source=make_source(title="Report", url="https://example.org/report"))
     make_case(person=make_person(name="Internal Person"), slug="internal", visibility=Visibility.INTERNAL)
     return case, statement
 
@@ -186,15 +188,17 @@ def test_the_csv_export_imports_into_an_empty_database_and_gives_the_same_public
                 "status_since_upper", "status_event_type", "status_event_date", "country", "source_urls"]
     before = [{column: row[column] for column in compared} for row in read_csv(client.get("/export/cases.csv"))]
     assert len(before) == 2 and before[1]["source_urls"] == "https://example.org/statement"
+    assert before[0]["source_urls"] == "https://example.org/report"
     path = tmp_path / "cases.csv"
     path.write_bytes(body(client.get("/export/cases.csv")))
 
     for model in (Citation, Event, Case, NameVariant, Affiliation, Relationship, Person, Source, StatisticClaim, Organization):
         model.objects.all().delete()
     call_command("import_spreadsheet", str(path), "--no-progress", stdout=io.StringIO())
-    # Imported records are internal; publishing them all gives the public data back.
-    for model in (Person, NameVariant, Case, Event, Source):
-        model.objects.all().set_visibility(Visibility.PUBLIC)
+    # Imported records are internal; publishing them all gives the public data back. The
+    # events' sources cite them without words, which is enough to publish them.
+    for model in (Person, NameVariant, Case, Source, Citation, Event):
+        model.objects.all().set_visibility(Visibility.PUBLIC, by=publisher())
     after = [{column: row[column] for column in compared} for row in read_csv(client.get("/export/cases.csv"))]
     # Source addresses come back as sources; the excerpts that cite them are not in the export.
     assert {url for row in before for url in row["source_urls"].split(" | ") if url} == set(Source.objects.values_list("url", flat=True))

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from cases.models import Case, Citation, Event, ImportJob, ImportMapping, NameVariant, Person, Source, Status, Visibility
 from cases.roles import EDITOR
-from tests.conftest import staff_client
+from tests.conftest import publisher, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +105,7 @@ def test_names_in_three_scripts_are_findable_once_published(tmp_path, client):
     run(write(tmp_path, CLEAN))
     person = Person.objects.get(external_id="T-1")
     for queryset in (Person.objects.filter(pk=person.pk), NameVariant.objects.filter(person=person), Case.objects.filter(person=person)):
-        queryset.set_visibility(Visibility.PUBLIC)
+        queryset.set_visibility(Visibility.PUBLIC, by=publisher())
     for query in ("Abdullohi", "Шамсиддин", "شمس", "abdullokhi shamsiddin"):
         assert client.get("/cases/", {"q": query}).context["paginator"].count == 1, query
 

@@ -20,9 +20,10 @@ from cases.models import (
     Source,
     StatisticClaim,
     Visibility,
+    publishing,
 )
 
-from .conftest import make_case, make_citation, make_event, make_organization, make_pdf, make_person, make_source
+from .conftest import SET_UP, make_case, make_citation, make_event, make_organization, make_pdf, make_person, make_source
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_public_querysets_hide_children_of_internal_parents():
 
 
 def test_citation_is_not_public_when_its_source_is_internal():
-    event = make_event(make_case())
+    event = make_event(make_case(), cited=False)
     make_citation(event=event, source=make_source(visibility=Visibility.INTERNAL))
     assert not Citation.objects.public().exists()
 
@@ -165,5 +166,6 @@ def test_citation_is_not_public_when_the_fact_it_supports_is_internal():
     make_citation(event=event)
     assert not Citation.objects.public().exists()
     claim.visibility = Visibility.PUBLIC
-    claim.save()
+    with publishing(SET_UP):
+        claim.save()
     assert list(Citation.objects.public().values_list("claim", flat=True)) == [claim.pk]

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from cases.models import Case, Citation, EventKind, SentenceKind, Source, Status, Visibility
-from tests.conftest import make_case, make_citation, make_event, make_organization, make_person, make_source
+from tests.conftest import make_case, make_citation, make_event, make_organization, make_person, make_relationship, make_source
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,7 @@ def test_people_organizations_and_cases_link_both_ways(client, seeded):
 def test_relatives_are_shown_both_ways(client):
     father = make_person(name="Father Person")
     son = make_person(name="Son Person")
-    son.relationships.create(relative=father, kind="parent", visibility=Visibility.PUBLIC)
+    make_relationship(son, father, kind="parent")
     make_case(person=son, slug="son")
     assert "Parent: Father Person" in text_of(client.get("/cases/son/"))
     assert "Related: Son Person" in text_of(client.get(father.get_absolute_url()))

@@ -2,21 +2,16 @@
 
 import pytest
 
-from cases.models import (
-    Affiliation,
-    ClaimQuantifier,
-    EventKind,
-    Relationship,
-    Status,
-    StatisticClaim,
-    Visibility,
-)
+from cases.models import ClaimQuantifier, EventKind, Status, Visibility
 from tests.conftest import (
+    make_affiliation,
     make_case,
     make_citation,
     make_event,
     make_organization,
+    make_claim,
     make_person,
+    make_relationship,
     make_source,
     make_variant,
 )
@@ -38,10 +33,10 @@ def world():
     make_variant(person, f"{CANARY} alias", visibility=INTERNAL)
     relative = make_person(name="Public Relative", slug="public-relative")
     hidden_relative = make_person(name=f"{CANARY} relative", slug="hidden-relative", visibility=INTERNAL)
-    Relationship.objects.create(person=person, relative=relative, kind="sibling", description=CANARY, visibility=INTERNAL)
-    Relationship.objects.create(person=person, relative=hidden_relative, kind="parent", visibility=Visibility.PUBLIC)
-    Affiliation.objects.create(person=person, organization=secret_org, role="member", visibility=Visibility.PUBLIC)
-    Affiliation.objects.create(person=person, organization=public_org, role=CANARY, visibility=INTERNAL)
+    make_relationship(person, relative, kind="sibling", description=CANARY, visibility=INTERNAL)
+    hidden_link = make_relationship(person, hidden_relative, kind="parent", cited=False)
+    secret_membership = make_affiliation(person, secret_org, role="member", cited=False)
+    make_affiliation(person, public_org, role=CANARY, visibility=INTERNAL)
 
     case = make_case(person=person, slug="public-case", internal_notes=CANARY)
     make_case(person=person, title=f"{CANARY} second case", slug="secret-case", visibility=INTERNAL)
@@ -49,7 +44,11 @@ def world():
 
     public_source = make_source(title="Public statement", internal_notes=CANARY, text=f"Full text {CANARY}", reliability_note="Reliable.")
     secret_source = make_source(title=f"{CANARY} informant report", visibility=INTERNAL)
-    event = make_event(case, kind=EventKind.ARREST, date="2022-05", authority=secret_org, sets_status=Status.DETAINED, internal_notes=CANARY)
+    make_citation(relationship=hidden_link, source=public_source, excerpt=f"{CANARY} on a link to an internal person")
+    make_citation(affiliation=secret_membership, source=public_source, excerpt=f"{CANARY} on an internal organization")
+    event = make_event(
+        case, kind=EventKind.ARREST, date="2022-05", authority=secret_org, sets_status=Status.DETAINED, internal_notes=CANARY, cited=False
+    )
     make_citation(event=event, source=public_source, excerpt="Arrested in May 2022.")
     make_citation(event=event, source=public_source, excerpt=f"{CANARY} unpublished excerpt", visibility=INTERNAL)
     make_citation(event=event, source=secret_source, excerpt=f"{CANARY} excerpt of an internal source")
@@ -59,10 +58,12 @@ def world():
     make_citation(person=hidden_relative, source=public_source, excerpt=f"{CANARY} citation of an internal person")
     make_citation(organization=secret_org, source=public_source, excerpt=f"{CANARY} citation of an internal organization")
 
-    make_claim = StatisticClaim.objects.create
-    make_claim(statement=f"{CANARY} unpublished number", subject="prisoners", quantifier=ClaimQuantifier.ABOUT, count=5)
-    claim = make_claim(statement="Many prisoners", subject="prisoners", quantifier=ClaimQuantifier.ORDER, visibility=Visibility.PUBLIC)
+    make_claim(statement=f"{CANARY} unpublished number", quantifier=ClaimQuantifier.ABOUT, count=5, visibility=INTERNAL)
+    # A public claim whose only citation is internal: no public source supports it, so it is not shown.
+    claim = make_claim(statement=f"{CANARY} uncited claim", quantifier=ClaimQuantifier.ORDER, cited=False)
     make_citation(claim=claim, source=public_source, excerpt=f"{CANARY} on a public claim", visibility=INTERNAL)
+    many = make_claim(statement="Many prisoners", quantifier=ClaimQuantifier.ORDER, cited=False)
+    make_citation(claim=many, source=public_source, excerpt="Many prisoners are held.")
     return {"case": case, "person": person, "relative": relative, "source": public_source, "organization": public_org}
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from cases.models import Visibility
-from tests.conftest import make_case, make_person, make_variant
+from tests.conftest import make_case, make_person, make_variant, publisher
 
 pytestmark = pytest.mark.django_db
 
@@ -164,17 +164,18 @@ def test_an_internal_spelling_is_never_shown_as_the_match(client):
 
 
 def test_publishing_and_unpublishing_a_spelling_updates_the_search(client):
-    from cases.models import NameVariant
+    from cases.models import NameVariant, publishing
 
     person = make_person(name="Jamshed Khudoyorov")
     variant = make_variant(person, "Jamshed Nematov", visibility=Visibility.INTERNAL)
     make_case(person=person)
     assert names_found(client, "Nematow") == []
-    NameVariant.objects.filter(pk=variant.pk).set_visibility(Visibility.PUBLIC)
+    NameVariant.objects.filter(pk=variant.pk).set_visibility(Visibility.PUBLIC, by=publisher())
     assert names_found(client, "Nematow") == ["Jamshed Khudoyorov"]
     variant = NameVariant.objects.get(pk=variant.pk)  # as the admin loads it
     variant.visibility = Visibility.INTERNAL
-    variant.save()
+    with publishing(publisher()):
+        variant.save()
     assert names_found(client, "Nematow") == []
 
 
@@ -183,7 +184,7 @@ def test_unpublishing_a_person_in_bulk_removes_them_from_the_search(client):
 
     person = make_person(name="Sharofiddin Gadoev")
     assert [p.name for p in Person.objects.search("Gadoev")] == ["Sharofiddin Gadoev"]
-    Person.objects.filter(pk=person.pk).set_visibility(Visibility.INTERNAL)
+    Person.objects.filter(pk=person.pk).set_visibility(Visibility.INTERNAL, by=publisher())
     assert list(Person.objects.search("Gadoev")) == []
 
 
@@ -191,7 +192,7 @@ def test_publishing_a_selection_filtered_on_visibility_updates_the_search():
     from cases.models import Person
 
     make_person(name="Sharofiddin Gadoev", visibility=Visibility.INTERNAL)
-    Person.objects.filter(visibility=Visibility.INTERNAL).set_visibility(Visibility.PUBLIC)
+    Person.objects.filter(visibility=Visibility.INTERNAL).set_visibility(Visibility.PUBLIC, by=publisher())
     assert [p.name for p in Person.objects.search("Gadoev")] == ["Sharofiddin Gadoev"]
 
 

@@ -2,9 +2,9 @@ import datetime
 
 import pytest
 
-from cases.models import Case, Event, EventKind, SentenceKind, Status, Visibility
+from cases.models import Case, Event, EventKind, SentenceKind, Status, Visibility, publishing
 
-from .conftest import make_case, make_event
+from .conftest import SET_UP, make_case, make_event, publisher
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +75,8 @@ def test_unpublishing_an_event_removes_it_from_the_public_status():
     make_event(case, kind=EventKind.DEPORTATION, date="2023-01-18", sets_status=Status.DEPORTED)
     detention = make_event(case, kind=EventKind.DETENTION, date="2023-02", sets_status=Status.DETAINED)
     detention.visibility = Visibility.INTERNAL
-    detention.save()
+    with publishing(SET_UP):
+        detention.save()
     assert status_of(case)[0] == Status.DEPORTED
 
 
@@ -83,9 +84,9 @@ def test_bulk_unpublish_and_publish_refresh_the_status():
     case = make_case()
     make_event(case, kind=EventKind.DEPORTATION, date="2023-01-18", sets_status=Status.DEPORTED)
     make_event(case, kind=EventKind.DETENTION, date="2023-02", sets_status=Status.DETAINED)
-    Event.objects.filter(kind=EventKind.DETENTION).set_visibility(Visibility.INTERNAL)
+    Event.objects.filter(kind=EventKind.DETENTION).set_visibility(Visibility.INTERNAL, by=publisher())
     assert status_of(case)[0] == Status.DEPORTED
-    Event.objects.filter(kind=EventKind.DETENTION).set_visibility(Visibility.PUBLIC)
+    Event.objects.filter(kind=EventKind.DETENTION).set_visibility(Visibility.PUBLIC, by=publisher())
     assert status_of(case)[0] == Status.DETAINED
 
 
