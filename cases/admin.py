@@ -156,13 +156,21 @@ class RecordAdmin(RecordAdminMixin, SimpleHistoryAdmin):
         with transaction.atomic(), visibility_requests() as requests:
             response = super().changeform_view(request, *args, **kwargs)
             report_visibility(request, *publishing.apply_requests(requests, request.user))
+        self.check_saved(request)
         return response
 
     def history_form_view(self, request, *args, **kwargs):
         with transaction.atomic(), visibility_requests() as requests:
             response = super().history_form_view(request, *args, **kwargs)
             report_visibility(request, *publishing.apply_requests(requests, request.user))
+        self.check_saved(request)
         return response
+
+    def check_saved(self, request):
+        """After a save and its change of visibility: warn of what the editor probably did not mean."""
+        case = getattr(request, "case_to_check", None)
+        if case is not None:
+            warn_of_likely_mistakes(request, case)
 
     @admin.action(description=_("Publish the selected records"), permissions=["publish"])
     def publish(self, request, queryset):
@@ -501,7 +509,7 @@ class CaseAdmin(TakeDownMixin, nested_admin.NestedModelAdminMixin, RecordAdmin, 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         tell_order_used(request, form.instance)
-        warn_of_likely_mistakes(request, form.instance)
+        request.case_to_check = form.instance  # once its visibility is applied: see `check_saved`
 
     @admin.display(description=_("status since"), ordering="status_since_lower")
     def status_since_words(self, case):
@@ -643,7 +651,7 @@ class EventAdmin(RecordAdmin, TranslationAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         tell_order_used(request, form.instance.case)
-        warn_of_likely_mistakes(request, form.instance.case)
+        request.case_to_check = form.instance.case  # once its visibility is applied: see `check_saved`
 
 
 @admin.register(Source)

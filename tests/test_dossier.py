@@ -2,9 +2,9 @@
 
 import pytest
 
-from cases.models import Visibility
+from cases.models import Case, Visibility
 
-from .conftest import make_case, make_citation, make_event, make_organization, make_source
+from .conftest import make_case, make_citation, make_event, make_organization, make_source, publisher
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def case(settings):
         archived_url="https://web.archive.org/web/2024/https://example.org/statement",
         publisher=make_organization(name="Rights Group"),
     )
-    event = make_event(case, date="2024-05-12", place="Istanbul", country="TR", sets_status="detained")
+    event = make_event(case, cited=False, date="2024-05-12", place="Istanbul", country="TR", sets_status="detained")
     make_citation(event=event, source=source, excerpt="was detained in Istanbul by Turkish police", locator="para. 1")
     make_citation(case=case, source=source, excerpt="a Tajik activist", confidence="confirmed")
     make_citation(event=event, source=make_source(title="Internal memo", visibility=Visibility.INTERNAL), excerpt="secret")
@@ -64,8 +64,7 @@ def test_case_page_links_its_dossier(client, case):
 
 
 def test_internal_case_has_no_dossier(client, case):
-    case.visibility = Visibility.INTERNAL
-    case.save()
+    Case.objects.filter(pk=case.pk).set_visibility(Visibility.INTERNAL, by=publisher())
     assert client.get(f"/cases/{case.slug}/dossier/").status_code == 404
     assert client.get(f"/cases/{case.slug}/dossier.pdf").status_code == 404
 

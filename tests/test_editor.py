@@ -128,10 +128,19 @@ def messages_of(response):
     return [str(message) for message in response.context["messages"]]
 
 
+def published(data):
+    """The add page's data with the case, its event and both citations public: an event is public only when cited."""
+    return data | {
+        "visibility": "public",
+        "events-0-visibility": "public",
+        "events-0-citations-0-visibility": "public",
+        "citations-0-visibility": "public",
+    }
+
+
 def test_saving_a_public_case_without_a_status_event_warns_but_saves(admin_client):
     person, source = make_person(), make_source()
-    data = case_add_data(person, source)
-    data.update({"visibility": "public", "events-0-sets_status": "", "events-0-visibility": "public"})
+    data = published(case_add_data(person, source)) | {"events-0-sets_status": ""}
     response = admin_client.post(reverse("admin:cases_case_add"), data, follow=True)
     assert Case.objects.filter(person=person).exists()
     assert any("no public event sets its status" in message for message in messages_of(response))
@@ -148,8 +157,7 @@ def test_saving_an_event_without_a_citation_warns(admin_client):
 
 def test_saving_a_public_case_with_a_stale_status_warns(admin_client):
     person, source = make_person(), make_source()
-    data = case_add_data(person, source)
-    data.update({"visibility": "public", "events-0-visibility": "public"})
+    data = published(case_add_data(person, source))
     response = admin_client.post(reverse("admin:cases_case_add"), data, follow=True)
     assert Case.objects.get(person=person).current_status == Status.DETAINED
     assert any("Nobody has verified this status" in message for message in messages_of(response))
@@ -159,7 +167,7 @@ def test_a_careful_save_gives_no_warning(admin_client):
     import datetime
 
     person, source = make_person(), make_source()
-    data = case_add_data(person, source)
-    data.update({"visibility": "public", "events-0-visibility": "public", "last_verified": datetime.date.today().isoformat()})
+    data = published(case_add_data(person, source)) | {"last_verified": datetime.date.today().isoformat()}
     response = admin_client.post(reverse("admin:cases_case_add"), data, follow=True)
+    assert Case.objects.public().get(person=person).status_event.is_public
     assert [m for m in response.context["messages"] if m.level_tag == "warning"] == []

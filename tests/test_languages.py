@@ -177,7 +177,7 @@ def test_a_name_in_the_readers_script_that_is_not_public_stays_hidden(client, db
 
 
 def test_a_reader_gets_the_text_in_their_language_or_the_original_marked_as_untranslated(client, db):
-    from tests.conftest import make_event
+    from tests.conftest import make_citation, make_event
 
     case = make_case(
         person=make_person(name="Farrukh", slug="farrukh"),
@@ -187,6 +187,7 @@ def test_a_reader_gets_the_text_in_their_language_or_the_original_marked_as_untr
         summary="Deported in 2023.",
         summary_ru="Депортирован в 2023 году.",
     )
+    make_citation(case=case)  # a summary is shown only when a public source supports it
     make_event(case, description="Handed over at the airport.")
 
     russian = client.get("/ru/cases/farrukh-case/").content.decode()

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from cases.models import Person, Visibility
+from cases.models import Person, Visibility, rebuild_name_tokens
 from cases.names import matches
 from cases.spelling_pairs import MUST_NOT_MATCH, SHOULD_MATCH
 
@@ -23,7 +23,11 @@ def through_index(pairs):
             people = {}
             for _typed, stored, _note in pairs:
                 if stored not in people:
-                    people[stored] = Person.objects.create(name=stored, visibility=Visibility.PUBLIC).pk
+                    people[stored] = Person.objects.create(name=stored).pk
+            # Shown to the public search only inside this transaction, which is
+            # rolled back: nothing is ever published, so no publisher is needed.
+            Person.objects.filter(pk__in=people.values()).update(visibility=Visibility.PUBLIC)
+            rebuild_name_tokens(list(people.values()))
             for typed, stored, _note in pairs:
                 found = Person.objects.search(typed).filter(pk=people[stored]).values_list("name_rank", flat=True)
                 results.append(found[0] if found else None)
