@@ -25,10 +25,18 @@ def test_each_case_has_five_to_fifteen_events_and_the_issue_ratios_of_spellings_
     per_case = Case.objects.annotate(n=Count("events")).values_list("n", flat=True)
     assert Case.objects.count() == 400
     assert min(per_case) >= 5 and max(per_case) <= 15
-    # 30,000 spellings, 3,000 sources and 22,000 citations per 100,000 cases.
+    # 30,000 spellings, 3,000 sources and 22,000 case citations per 100,000 cases.
     assert 0.2 < NameVariant.objects.count() / 400 < 0.4
     assert Source.objects.count() == 20  # at least twenty sources, however few cases
-    assert 0.12 < Citation.objects.count() / 400 < 0.32
+    assert 0.12 < Citation.objects.filter(case__isnull=False).count() / 400 < 0.32
+
+
+def test_every_event_cites_a_source_so_most_public_events_are_shown():
+    synthesize(cases=300, seed=9)
+    assert Citation.objects.filter(event__isnull=False).count() == Event.objects.count()
+    shown = Event.objects.public().count() / Event.objects.filter(visibility=Visibility.PUBLIC).count()
+    # A tenth of cases, citations and sources are internal: about 0.9³ of public events are shown.
+    assert 0.65 < shown < 0.85
 
 
 def test_about_a_tenth_of_cases_events_and_spellings_are_internal():
