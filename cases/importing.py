@@ -994,7 +994,8 @@ class Writer:
             if case is None and not row.values.get("case_title") and len(cases) == 1:
                 case = cases[0]
             if case is None:
-                case = build(Case, person_id=row.person.pk, title=title)
+                # The person itself, not only its id: the case copies its name (sort_name) without a query.
+                case = build(Case, person=row.person, title=title)
                 case.slug = self._slug(Case, row.person)
                 cases.append(case)
                 new.append(case)

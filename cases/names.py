@@ -13,6 +13,7 @@ spelling that needs it. `tokens` gives what the name index stores for a name,
 `query_words` what a query is matched with.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -304,8 +305,13 @@ def _collapse(text):
     return re.sub(r"(.)\1+", r"\1", text)
 
 
+@functools.lru_cache(maxsize=65536)
 def word_key(word, reading=0):
-    """The key of one word of a name (Latin, Cyrillic or Arabic script)."""
+    """The key of one word of a name (Latin, Cyrillic or Arabic script).
+
+    Kept for the words last seen: names repeat (an import of 100,000 rows has
+    a few thousand different words), and each key takes dozens of rules.
+    """
     if is_arabic(word):
         return arabic_skeleton(word)
     return _apply_rules(_latin_letters(word), reading)
