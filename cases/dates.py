@@ -121,7 +121,12 @@ def parse(text):
     bound on that side: None, never a day the source does not give. Raises
     ValidationError with a message an editor can act on.
     """
-    text = (text or "").strip()
+    return _parse((text or "").strip())
+
+
+# Kept for the dates last seen: an import reads the same few hundred again and again. A refusal is not kept.
+@functools.lru_cache(maxsize=4096)
+def _parse(text):
     plain = _plain_bounds(text)
     if plain:
         return plain

@@ -8,6 +8,7 @@ public, whatever its own flag says).
 
 import datetime
 import functools
+import itertools
 import operator
 import re
 import threading
@@ -29,6 +30,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from . import date_input, dates, names, uploads
+from .bulk import among, execute
 from .names import fold, latin
 
 # The same help the refusal of a bad date gives: how to write a day, a range, "unknown", "before" and "after".
@@ -553,12 +555,12 @@ def rebuild_name_tokens(person_ids, using="default"):
     ids = sorted({pk for pk in person_ids if pk})
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        NameToken.objects.using(using).filter(person__in=chunk).delete()
+        NameToken.objects.using(using).filter(person__in=among(chunk, using)).delete()
         rows, public_people = [], {}
-        for pk, name, visibility in Person.objects.using(using).filter(pk__in=chunk).values_list("pk", "name", "visibility"):
+        for pk, name, visibility in Person.objects.using(using).filter(pk__in=among(chunk, using)).values_list("pk", "name", "visibility"):
             public_people[pk] = visibility == Visibility.PUBLIC
             rows += [(pk, None, token, public_people[pk]) for token in names.tokens(name)]
-        variants = NameVariant.objects.using(using).filter(person__in=public_people).values_list("pk", "person", "name", "visibility")
+        variants = NameVariant.objects.using(using).filter(person__in=among(public_people, using)).values_list("pk", "person", "name", "visibility")
         for pk, person_id, name, visibility in variants:
             public = public_people[person_id] and visibility == Visibility.PUBLIC
             rows += [(person_id, pk, token, public) for token in names.tokens(name)]
@@ -575,11 +577,10 @@ def _insert_name_tokens(rows, using, batch=500):
     quote = connection.ops.quote_name
     table = quote(NameToken._meta.db_table)
     columns = ", ".join(quote(NameToken._meta.get_field(name).column) for name in ("person", "variant", "token", "public"))
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch):
-            chunk = rows[start : start + batch]
-            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", [value for row in chunk for value in row])
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+        execute(f"INSERT INTO {table} ({columns}) VALUES {values}", list(itertools.chain.from_iterable(chunk)), using)
 
 
 class NameSearch:

@@ -245,14 +245,19 @@ def _join_arabic_article(text):
     return _ARABIC_ABD_ARTICLE.sub(abd, text)
 
 
+@functools.lru_cache(maxsize=4096)
 def _split(text):
-    """The words of a name, Arabic-script text with its letter forms folded and al- joined."""
+    """The words of a name, Arabic-script text with its letter forms folded and al- joined.
+
+    A tuple, kept for the names last seen: an import folds each name for its
+    search key and then again for the name index.
+    """
     text = _normalize(text)
     if _ARABIC.search(text):
         text = "".join(ARABIC_FORMS.get(char, char) for char in text)
         text = _join_arabic_article(text).replace("\u200c", "")
         text = unicodedata.normalize("NFKD", text).translate(_MARKS)
-    return [word for word in _NOT_LETTERS.split(text) if word]
+    return tuple(word for word in _NOT_LETTERS.split(text) if word)
 
 
 def _latin_letters(word):
@@ -314,7 +319,9 @@ def word_key(word, reading=0):
     """
     if is_arabic(word):
         return arabic_skeleton(word)
-    return _apply_rules(_latin_letters(word), reading)
+    letters = _latin_letters(word)
+    # A word of no letters (a number) leaves the rules nothing to work on.
+    return _apply_rules(letters, reading) if letters else ""
 
 
 def word_keys(word):
@@ -350,20 +357,26 @@ def tokens(name):
     """
     result, keys = [], []
     for word in _split(name):
-        key = word_key(word)[:MAX_TOKEN_LENGTH]
+        key, found = _word_tokens(word)
         if not key:
             continue
         keys.append(key)
-        if is_arabic(word):
-            result.append("#" + key)
-        else:
-            result.append(key)
-            skeleton = latin_skeleton(key)
-            if len(skeleton) >= 2:
-                result.append("%" + skeleton)
+        result += found
     if keys:
         result.append(whole_name_key(keys))
     return list(dict.fromkeys(result))
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_tokens(word):
+    """(key, the tokens it gives) for one word of a name: see `tokens`."""
+    key = word_key(word)[:MAX_TOKEN_LENGTH]
+    if not key:
+        return key, ()
+    if is_arabic(word):
+        return key, ("#" + key,)
+    skeleton = latin_skeleton(key)
+    return key, ((key, "%" + skeleton) if len(skeleton) >= 2 else (key,))
 
 
 class QueryWord:

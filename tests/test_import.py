@@ -296,3 +296,58 @@ def test_event_rules_are_checked_on_import(tmp_path, cells, column, words):
         call_command("import_spreadsheet", str(path), "--no-progress", stdout=io.StringIO(), stderr=errors)
     assert f"row 2, {column}" in errors.getvalue() and words in errors.getvalue()
     assert Person.objects.count() == 0
+
+
+def test_a_broken_event_rule_is_reported_on_every_row_that_breaks_it(tmp_path):
+    from cases import importing
+
+    text = "name,event_type,event_date,sending_country\nOne,arrest,2020,DE\nTwo,arrest,2020,DE\nThree,deportation,2020,DE\nFour,arrest,2020,DE\n"
+    report = importing.run_import(lambda: importing.open_rows(write(tmp_path, text)))
+    assert [(problem.row, problem.column) for problem in report.problems] == [
+        (2, "sending_country"), (3, "sending_country"), (5, "sending_country"),
+    ]
+    assert Person.objects.count() == 0
+
+
+def test_an_import_leaves_the_collector_and_the_page_cache_as_it_found_them(tmp_path):
+    import gc
+
+    from django.db import connection
+
+    from cases import importing
+
+    def page_cache():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return cursor.fetchone()[0]
+
+    thresholds, frozen, cache = gc.get_threshold(), gc.get_freeze_count(), page_cache()
+    report = importing.run_import(lambda: importing.open_rows(write(tmp_path, CLEAN)))
+    assert report.written
+    assert (gc.get_threshold(), gc.get_freeze_count(), page_cache()) == (thresholds, frozen, cache)
+
+
+def test_long_lists_of_ids_and_texts_find_what_a_plain_list_finds(tmp_path):
+    from cases.bulk import among
+
+    run(write(tmp_path, CLEAN))
+    ids = list(Person.objects.values_list("pk", flat=True)) + [10**9]
+    keys = ["T-1", "T-3", "Абдуллоҳи", "it's", ""]
+    assert sorted(Person.objects.filter(pk__in=among(ids)).values_list("pk", flat=True)) == sorted(ids[:-1])
+    assert sorted(Person.objects.filter(external_id__in=among(keys)).values_list("external_id", flat=True)) == ["T-1", "T-3"]
+    assert list(Person.objects.filter(pk__in=among([]))) == []
+    assert Case.objects.filter(person__in=among(ids)).count() == Case.objects.count()
+
+
+def test_an_import_writes_the_same_while_queries_are_recorded(tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    path = write(tmp_path, CLEAN)
+    with CaptureQueriesContext(connection) as queries:
+        run(path)
+    recorded = " ".join(query["sql"] for query in queries.captured_queries)
+    assert 'INSERT INTO "cases_person"' in recorded and 'INSERT INTO "cases_nametoken"' in recorded
+    assert 'INSERT INTO "cases_historicalperson"' in recorded
+    assert Person.objects.count() == 3 and Person.history.count() == 3
+    assert Person.objects.get(external_id="T-1").name_tokens.exists()
