@@ -739,37 +739,7 @@ def check_file(rows, mapping, checked, rejected=None, progress=None):
     return report
 
 
-# SQLite's page cache while an import writes, in KiB (SQLite's default: 2,000). With the default, a large
-# import kept reading back index pages it had just pushed out: 16 MB took 7-20 % off 100,000 rows, and 32 MB
-# only 3 % more.
-IMPORT_PAGE_CACHE_KIB = 16_000
-
-
-@contextmanager
-def _larger_page_cache():
-    """A larger SQLite page cache on this connection while an import writes; as it was afterwards."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        (before,) = cursor.fetchone()
-        cursor.execute("PRAGMA page_size")
-        (page_size,) = cursor.fetchone()
-        # A negative size is in KiB, a positive one in pages.
-        kib = -before if before < 0 else before * page_size // 1024
-        if kib < IMPORT_PAGE_CACHE_KIB:
-            cursor.execute(f"PRAGMA cache_size = {-IMPORT_PAGE_CACHE_KIB:d}")
-    try:
-        yield
-    finally:
-        if connection.connection is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size = {int(before):d}")
-
-
 @_collector_aside()
-@_larger_page_cache()
 def write_checked(checked, report, user=None, dry_run=False, progress=None, list_name=""):
     """Write the checked rows in one transaction (rolled back for a dry run)."""
     checked.seek(0)
