@@ -280,6 +280,9 @@ def organization_detail(request, slug):
     )
 
 
+CITATIONS_PER_PAGE = 50
+
+
 def source_detail(request, pk):
     source = get_object_or_404(Source.objects.public().select_related("publisher"), pk=pk)
     source.publisher = public_or_none(source.publisher)
@@ -294,12 +297,13 @@ def source_detail(request, pk):
         "relationship__relative",
         "claim",
     )
+    # A report may support thousands of facts: a page of them at a time.
+    page = Paginator(citations, CITATIONS_PER_PAGE).get_page(request.GET.get("page"))
     # Every citation here is of this source: give each the one already read
     # (the excerpt's language comes from it) instead of a query per citation.
-    citations = list(citations)
-    for citation in citations:
+    for citation in page.object_list:
         citation.source = source
-    return render(request, "cases/source_detail.html", {"source": source, "citations": citations})
+    return render(request, "cases/source_detail.html", {"source": source, "citations": page.object_list, "page": page})
 
 
 def file_response(field_file, download_name):
