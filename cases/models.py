@@ -1715,13 +1715,18 @@ WORDS_NOT_COPIED = _("words not yet copied")
 CITATION_TARGETS = ("event", "case", "person", "organization", "affiliation", "relationship", "claim")
 
 
+def _target_is_public(name):
+    """The citation's `name` (an event, a case…) is public by that fact's own `.public()` rules."""
+    model = Citation._meta.get_field(name).related_model
+    paths = [name, *(f"{name}__{parent}" for parent in model.objects.get_queryset().public_parents)]
+    return Q(**{f"{path}__visibility": Visibility.PUBLIC for path in paths})
+
+
 def _public_target_condition():
     """The fact a citation supports is public, by that fact's own `.public()` rules."""
     condition = Q()
     for name in CITATION_TARGETS:
-        model = Citation._meta.get_field(name).related_model
-        paths = [name, *(f"{name}__{parent}" for parent in model.objects.get_queryset().public_parents)]
-        condition |= Q(**{f"{path}__visibility": Visibility.PUBLIC for path in paths})
+        condition |= _target_is_public(name)
     return condition
 
 
@@ -1729,6 +1734,18 @@ class CitationQuerySet(PublishableQuerySet):
     def public(self):
         return self.filter(visibility=Visibility.PUBLIC, source__visibility=Visibility.PUBLIC).filter(
             _public_target_condition()
+        )
+
+    def public_of(self, target):
+        """The public citations of one kind of fact (`"event"`, `"case"`…): `public()` joining only that fact's tables.
+
+        A citation cites exactly one fact (the check constraint), so for a
+        citation of an event every other kind's branch of `public()` is
+        false: leaving them out gives the same rows, without a dozen joins
+        per row.
+        """
+        return self.filter(visibility=Visibility.PUBLIC, source__visibility=Visibility.PUBLIC).filter(
+            _target_is_public(target)
         )
 
     def with_source(self):
