@@ -161,14 +161,14 @@ def case_context(slug):
         Event.objects.public()
         .chronological()
         .select_related("authority")
-        .prefetch_related(Prefetch("citations", queryset=Citation.objects.public().with_source()))
+        .prefetch_related(Prefetch("citations", queryset=Citation.objects.public_of("event").with_source()))
     )
     case = get_object_or_404(
         Case.objects.public()
         .for_list()
         .prefetch_related(
             Prefetch("events", queryset=events, to_attr="prefetched_public_events"),
-            Prefetch("citations", queryset=Citation.objects.public().with_source()),
+            Prefetch("citations", queryset=Citation.objects.public_of("case").with_source()),
         ),
         slug=slug,
     )
