@@ -14,19 +14,45 @@ from . import caching
 MAX_PAGES = 100
 
 
+def count_of(queryset):
+    """`queryset.count()`, cached per query until anything public changes."""
+    try:
+        sql = str(queryset.query)
+    except EmptyResultSet:  # a filter that can match nothing
+        return queryset.count()
+    return caching.cached("count", queryset.count, queryset.db, sql)
+
+
 class PublicPaginator(Paginator):
     """A paginator whose count is cached until anything public changes, per query."""
 
     @cached_property
     def count(self):
-        query = getattr(self.object_list, "query", None)
-        try:
-            sql = str(query) if query is not None else None
-        except EmptyResultSet:  # a filter that can match nothing
-            sql = None
-        if sql is None:
+        if getattr(self.object_list, "query", None) is None:
             return super().count
-        return caching.cached("count", lambda: Paginator.count.func(self), self.object_list.db, sql)
+        return count_of(self.object_list)
+
+
+class SearchPaginator(PublicPaginator):
+    """Pages of a name search, best match first, read without ranking every match (`NameSearch.page`).
+
+    `object_list` is the search as a ranked QuerySet (counted, as above);
+    `unsearched` the same rows before the name search, which the page is
+    read from; `field` the path from a row to its person, `name` the field
+    the rows are sorted by after their rank.
+    """
+
+    def __init__(self, object_list, per_page, search, unsearched, field, name):
+        super().__init__(object_list, per_page)
+        self.search, self.unsearched, self.field, self.name = search, unsearched, field, name
+
+    def page(self, number):
+        number = self.validate_number(number)
+        start = (number - 1) * self.per_page
+        rows = self.search.page(
+            self.unsearched, self.field, self.name, start, start + self.per_page, self.count, count_of(self.unsearched)
+        )
+        return self._get_page(rows, number, self)
 
 
 def requested_page(value, paginator):
