@@ -716,8 +716,8 @@ class NameSearch:
         """Whether to walk the name order to fill rows up to `stop`: it reads about stop × total / matches rows, sorting reads every match."""
         return matches * matches > stop * total
 
-    def page(self, queryset, field, name, start, stop, matches, total):
-        """Rows `start:stop` of `queryset` searched: the rows `found` finds, in `rank` order, then by `name` and id.
+    def page_ids(self, queryset, field, name, start, stop, matches, total):
+        """Ids of rows `start:stop` of `queryset` searched: the rows `found` finds, in `rank` order, then by `name` and id.
 
         Ranking every match and sorting them all to show 25 reads every
         match. Instead the few rows ranked above word starts (the whole name,
@@ -726,8 +726,8 @@ class NameSearch:
         `queryset`'s table until the page is full. Walking that index finds
         a match every total/matches rows, so where matches are rare the
         matches are read and sorted as before. `matches` is how many rows the
-        search finds, `total` how many `queryset` holds. Three queries
-        whatever the page: the best rows' ids, the others' ids, the rows.
+        search finds, `total` how many `queryset` holds. Two queries
+        whatever the page: the best rows' ids, the others' ids.
         """
         best = self._best_people()
         walk = self.walks_name_order(matches, stop, total)
@@ -742,9 +742,7 @@ class NameSearch:
             others = others.exclude(**{f"{field}__in": best})
         # At least one row, so that a page costs the same queries however it fills.
         ids = top + list(others.order_by(name, "pk").values_list("pk", flat=True)[: max(stop - len(top), 1)])
-        ids = ids[start:stop]
-        rows = queryset.in_bulk(ids)
-        return [rows[pk] for pk in ids if pk in rows]
+        return ids[start:stop]
 
     def matched_spellings(self, person_ids):
         """{person id: the spelling the query matched} for these people, where it is not their main name.
