@@ -403,7 +403,7 @@ class Person(Publishable):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         # The people list's order over public people only, read in order by
-        # a name search until a page is full (`NameSearch.page`).
+        # a name search until a page is full (`NameSearch.page_ids`).
         indexes = [models.Index(fields=["name", "id"], condition=Q(visibility="public"), name="person_public_by_name")]
         constraints = [
             models.UniqueConstraint(
