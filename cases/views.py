@@ -5,7 +5,6 @@ import mimetypes
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
@@ -20,7 +19,7 @@ from tracker.errors import RETRY_AFTER_SECONDS
 
 from . import caching, dossier, timeline, uploads
 from .filters import CaseFilter
-from .paging import MAX_PAGES, PublicPaginator, requested_page
+from .paging import MAX_PAGES, PublicPaginator, SearchPaginator, requested_page
 from .models import (
     Affiliation,
     Case,
@@ -85,6 +84,12 @@ class CaseListView(FilterView):
 
     paginator_class = PublicPaginator
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        filterset = self.filterset
+        if getattr(filterset, "ranked", False):
+            return SearchPaginator(queryset, per_page, filterset.name_search, filterset.unsearched, "person", "sort_name")
+        return super().get_paginator(queryset, per_page, **kwargs)
+
     def paginate_queryset(self, queryset, page_size):
         # A page number out of range or mistyped shows the nearest page, not an
         # error; a page past the limit says how to narrow the list instead.
@@ -123,12 +128,14 @@ def people_list(request):
     """Public people, with or without a case; `q` searches their names in any spelling or script."""
     query = request.GET.get("q", "").strip()
     search = NameSearch(query) if query else None
-    people = Person.objects.public()
-    people = people.search(search) if search else people.order_by("name", "pk")
-    people = people.prefetch_related(
+    people = Person.objects.public().prefetch_related(
         Prefetch("cases", queryset=Case.objects.public().order_by("title", "pk"), to_attr="public_cases")
     )
-    page = Paginator(people, 25).get_page(request.GET.get("page"))
+    if search and search.words:
+        paginator = SearchPaginator(people.search(search), 25, search, people, "pk", "name")
+    else:
+        paginator = PublicPaginator(people.search(search) if search else people.order_by("name", "pk"), 25)
+    page = paginator.get_page(request.GET.get("page"))
     near_misses = bool(search and search.words and page.object_list and search.near_only)
     if search and page.object_list:
         show_matched_spellings(search, page.object_list, lambda person: person.pk)
