@@ -11,7 +11,8 @@ import csv
 import io
 import json
 
-from django.db.models import F, Prefetch
+from django.db.models import CharField, F, Prefetch
+from django.db.models.functions import Cast
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 
@@ -104,33 +105,61 @@ def chunks(cases):
         yield batch
 
 
+def chronological_key(lower, upper, position, pk):
+    """An event's place in `Event.objects.chronological()`: an open beginning by its end, then the end, the editor's order, the id.
+
+    The bounds come as ISO text ("2023-01-18"), which sorts as the dates do.
+    """
+    start = lower or upper
+    return (start is not None, start or "", upper is None, upper or "", position, pk)
+
+
 def related_rows(cases):
-    """What the rows of these cases show, in four queries: spellings, events and both kinds of citation.
+    """What the rows of these cases show, in three queries: spellings, case citations, events with their citations.
 
     Read as plain values, not model objects: an export of 10,000 cases holds
     100,000 events, and building an object for each took most of its time.
+    None of these columns is translated, so the values skip
+    modeltranslation's fallback rows (`rewrite(False)`), a dict per row.
+    Returns the spellings by person, each case's public events as
+    (chronological key, kind, date, country), and each case's
+    (source, address) pairs in the order the file lists them.
     """
     ids = [case["pk"] for case in cases]
-    spellings, events, links = {}, {}, {pk: [] for pk in ids}
-    variants = NameVariant.objects.public().filter(person__in=[case["person_id"] for case in cases]).order_by("name", "pk")
-    for person_id, name in variants.values_list("person_id", "name"):
+    spellings, happened, links = {}, {}, {pk: [] for pk in ids}
+    variants = NameVariant.objects.public().filter(person_id__in=[case["person_id"] for case in cases])
+    for person_id, name in variants.order_by("name", "pk").values_list("person_id", "name"):
         spellings.setdefault(person_id, []).append(name)
-    for case_id, kind, date, country in (
-        Event.objects.public().filter(case__in=ids).chronological().values_list("case_id", "kind", "date", "country")
-    ):
-        events.setdefault(case_id, []).append((kind, date, country))
     # The case's own citations first, then its events' in the events' order.
-    citations = Citation.objects.public().order_by("source", "locator", "pk")
-    event_citations = citations.filter(event__case__in=ids).order_by(
-        F("event__date_lower").asc(nulls_first=True), F("event__date_upper").asc(nulls_last=True),
-        "event__position", "event", "source", "locator", "pk",
-    )
-    for case_id, source_id, url in [
-        *citations.filter(case__in=ids).values_list("case_id", "source_id", "source__url"),
-        *event_citations.values_list("event__case_id", "source_id", "source__url"),
-    ]:
+    case_citations = Citation.objects.public_of("case").filter(case_id__in=ids).order_by("source", "locator", "pk")
+    for case_id, source_id, url in case_citations.rewrite(False).values_list("case_id", "source_id", "source__url"):
         links[case_id].append((source_id, url))
-    return spellings, events, links
+    # An event is public when it, its case and person are, and a public
+    # source cites it publicly (`Event.objects.public()`): exactly the events
+    # this join of public event citations reaches. So one query gives the
+    # public events and their citations, with no EXISTS per event.
+    event_citations = (
+        Citation.objects.public_of("event")
+        .filter(event__case_id__in=ids)
+        .order_by(
+            F("event__date_lower").asc(nulls_first=True), F("event__date_upper").asc(nulls_last=True),
+            "event__position", "event", "source", "locator", "pk",
+        )
+        .rewrite(False)
+        .values_list(
+            "event__case_id", "event_id", "event__kind", "event__date", "event__country",
+            # As text: a hundred thousand date objects cost more than the query.
+            Cast("event__date_lower", CharField()), Cast("event__date_upper", CharField()),
+            "event__position", "source_id", "source__url",
+        )
+    )
+    last_event = None
+    for case_id, event_id, kind, when, country, lower, upper, position, source_id, url in event_citations:
+        links[case_id].append((source_id, url))
+        if event_id != last_event:  # an event's citations come one after the other
+            last_event = event_id
+            happened.setdefault(case_id, []).append((chronological_key(lower, upper, position, event_id), kind, when, country))
+    return spellings, happened, links
 
 
 def rows(request, cases):
@@ -138,13 +167,14 @@ def rows(request, cases):
     site = request.build_absolute_uri("/")
     source_page = request.build_absolute_uri(reverse("cases:source", args=[0])).rsplit("0/", 1)[0]
     case_page = request.build_absolute_uri(reverse("cases:detail", args=["x"])).rsplit("x/", 1)[0]
-    labels = dict(Status.choices)
+    # Translated once, not once a row.
+    labels = {value: str(label) for value, label in Status.choices}
     for batch in chunks(cases):
-        spellings, events, links = related_rows(batch)
+        spellings, happened, links = related_rows(batch)
         for case in batch:
-            happened = events.get(case["pk"], [])
-            latest = happened[-1] if happened else None
-            country = next((country for _, _, country in reversed(happened) if country), "")
+            events = happened.get(case["pk"], ())
+            latest = max(events, default=None)
+            placed = max((event for event in events if event[3]), default=None)
             sources = []
             for source_id, url in links[case["pk"]]:
                 for link in (f"{source_page}{source_id}/", url):
@@ -158,13 +188,13 @@ def rows(request, cases):
                 "person": case["person__name"],
                 "other_spellings": spellings.get(case["person_id"], []),
                 "status": case["current_status"],
-                "status_label": str(labels.get(case["current_status"], case["current_status"])),
+                "status_label": labels.get(case["current_status"], case["current_status"]),
                 "status_since": case["status_since"],
                 "status_since_lower": lower.isoformat() if lower else None,
                 "status_since_upper": upper.isoformat() if upper else None,
-                "country": country,
-                "latest_event_kind": latest[0] if latest else None,
-                "latest_event_date": latest[1] if latest else None,
+                "country": placed[3] if placed else "",
+                "latest_event_kind": latest[1] if latest else None,
+                "latest_event_date": latest[2] if latest else None,
                 "source_links": sources,
                 "updated": case["updated"].isoformat(),
                 "case_title": case["title"],

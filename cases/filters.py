@@ -162,13 +162,24 @@ class CaseFilter(django_filters.FilterSet):
         fields = []
         form = CaseFilterForm
 
+    def filter_queryset(self, queryset):
+        # The name search last, so that the list can read a page of its
+        # matches from the cases every other filter leaves (`unsearched`).
+        values = dict(self.form.cleaned_data)
+        query = values.pop("q", None)
+        for name, value in values.items():
+            queryset = self.filters[name].filter(queryset, value)
+        self.unsearched = queryset
+        return self.filters["q"].filter(queryset, query)
+
     def filter_name(self, queryset, name, value):
         search = self.name_search = NameSearch(value)
         if not search.words:
             return queryset.none()
         # The index holds public names of public people only; the case list is public already.
         queryset = queryset.filter(search.found("person"))
-        if not self.data.get("sort"):
+        self.ranked = not self.data.get("sort")
+        if self.ranked:
             queryset = queryset.annotate(name_rank=search.rank("person")).order_by("-name_rank", "sort_name", "pk")
         return queryset
 

@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_str
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -239,6 +240,17 @@ class Publishable(models.Model):
     def is_public(self):
         return self.visibility == Visibility.PUBLIC
 
+    def _get_FIELD_display(self, field):
+        """What `get_<field>_display()` returns: the value's label, translated.
+
+        Django's own hashes every (value, label) pair to find the one, and
+        hashing a lazy label translates it: twenty translations for the
+        label of one event kind, the largest cost of a case page. Our
+        choices' values are plain strings, so they are looked up directly.
+        """
+        value = getattr(self, field.attname)
+        return force_str(dict(field.flatchoices).get(value, value), strings_only=True)
+
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
@@ -404,6 +416,9 @@ class Person(Publishable):
         ordering = ["name", "pk"]
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        # The people list's order over public people only, read in order by
+        # a name search until a page is full (`NameSearch.page_ids`).
+        indexes = [models.Index(fields=["name", "id"], condition=Q(visibility="public"), name="person_public_by_name")]
         constraints = [
             models.UniqueConstraint(
                 fields=["external_id"], condition=~Q(external_id=""), name="unique_person_external_id"
@@ -653,33 +668,94 @@ class NameSearch:
         """True when no name matches every word and the search falls back to near misses."""
         return not self._people([self.strict(word) for word in self.words]).exists()
 
-    def found(self, field):
-        """A filter on `field` (the path to a person) for the people the query finds.
-
-        Names that match every word, or, when there are none, names that come
-        close (a typo): a reader who typed a real name is never shown a
-        different one beside it.
+    @functools.cached_property
+    def conditions(self):
+        """One condition on a token per query word: names that match every word,
+        or, when there are none, names that come close (a typo): a reader who
+        typed a real name is never shown a different one beside it.
         """
         conditions = []
         for word in self.words:
             condition = self.strict(word)
             near = self.near(word) if self.near_only else None
             conditions.append(condition | near if near else condition)
-        return Q(**{f"{field}__in": self._people(conditions)})
+        return conditions
+
+    def found(self, field):
+        """A filter on `field` (the path to a person) for the people the query finds."""
+        return Q(**{f"{field}__in": self._people(self.conditions)})
+
+    def found_one_by_one(self, field):
+        """The same filter as `found`, asked of each row's person in turn.
+
+        `found` reads every matching name first; this reads only the names of
+        the rows the database looks at, so that it can walk a name-ordered
+        index and stop once a page is full.
+        """
+        return functools.reduce(
+            operator.and_, [Exists(self.tokens.filter(condition, person=OuterRef(field))) for condition in self.conditions]
+        )
+
+    def _whole_name_keys(self):
+        keys = {names.whole_name_key(keys) for keys in zip(*(word.keys for word in self.words))}
+        keys.add(names.whole_name_key([word.key for word in self.words]))
+        return keys
+
+    def _whole_words(self):
+        return [Q(token__in=word.whole_words) for word in self.words]
 
     def rank(self, field):
         """3 for the whole name typed (in any word order), 2 for every word typed whole, 1 for word starts and variants, 0 for near misses."""
         if self.near_only:
             return models.Value(0, output_field=models.IntegerField())
-        whole_keys = {names.whole_name_key(keys) for keys in zip(*(word.keys for word in self.words))}
-        whole_keys.add(names.whole_name_key([word.key for word in self.words]))
-        exact = [Q(token__in=word.whole_words) for word in self.words]
         return models.Case(
-            models.When(Q(**{f"{field}__in": self.tokens.filter(token__in=whole_keys).values("person")}), then=3),
-            models.When(Q(**{f"{field}__in": self._people(exact)}), then=2),
+            models.When(Q(**{f"{field}__in": self.tokens.filter(token__in=self._whole_name_keys()).values("person")}), then=3),
+            models.When(Q(**{f"{field}__in": self._people(self._whole_words())}), then=2),
             default=1,
             output_field=models.IntegerField(),
         )
+
+    def _best_people(self):
+        """The people `rank` puts above 1, as a subquery; None for near misses (all rank 0)."""
+        if self.near_only:
+            return None
+        whole_name = Q(token__in=self._whole_name_keys())
+        if len(self.words) == 1:
+            return self.tokens.filter(whole_name | self._whole_words()[0]).values("person")
+        return self.tokens.filter(whole_name).values("person").union(self._people(self._whole_words()))
+
+    @staticmethod
+    def walks_name_order(matches, stop, total):
+        """Whether to walk the name order to fill rows up to `stop`: it reads about stop × total / matches rows, sorting reads every match."""
+        return matches * matches > stop * total
+
+    def page_ids(self, queryset, field, name, start, stop, matches, total):
+        """Ids of rows `start:stop` of `queryset` searched: the rows `found` finds, in `rank` order, then by `name` and id.
+
+        Ranking every match and sorting them all to show 25 reads every
+        match. Instead the few rows ranked above word starts (the whole name,
+        or every word, typed whole) are sorted on their own, and the others
+        follow in name order, read through the name-ordered index of
+        `queryset`'s table until the page is full. Walking that index finds
+        a match every total/matches rows, so where matches are rare the
+        matches are read and sorted as before. `matches` is how many rows the
+        search finds, `total` how many `queryset` holds. Two queries
+        whatever the page: the best rows' ids, the others' ids.
+        """
+        best = self._best_people()
+        walk = self.walks_name_order(matches, stop, total)
+        one_by_one = queryset.filter(self.found_one_by_one(field))
+        others = one_by_one if walk else queryset.filter(self.found(field))
+        top = []
+        if best is not None:
+            # Among the best, the whole name (rank 3) before every word typed whole (rank 2).
+            whole_name = Exists(self.tokens.filter(token__in=self._whole_name_keys(), person=OuterRef(field)))
+            top = one_by_one.filter(**{f"{field}__in": best}).order_by(whole_name.desc(), name, "pk")
+            top = list(top.values_list("pk", flat=True)[:stop])
+            others = others.exclude(**{f"{field}__in": best})
+        # At least one row, so that a page costs the same queries however it fills.
+        ids = top + list(others.order_by(name, "pk").values_list("pk", flat=True)[: max(stop - len(top), 1)])
+        return ids[start:stop]
 
     def matched_spellings(self, person_ids):
         """{person id: the spelling the query matched} for these people, where it is not their main name.
@@ -1716,13 +1792,18 @@ WORDS_NOT_COPIED = _("words not yet copied")
 CITATION_TARGETS = ("event", "case", "person", "organization", "affiliation", "relationship", "claim")
 
 
+def _target_is_public(name):
+    """The citation's `name` (an event, a case…) is public by that fact's own `.public()` rules."""
+    model = Citation._meta.get_field(name).related_model
+    paths = [name, *(f"{name}__{parent}" for parent in model.objects.get_queryset().public_parents)]
+    return Q(**{f"{path}__visibility": Visibility.PUBLIC for path in paths})
+
+
 def _public_target_condition():
     """The fact a citation supports is public, by that fact's own `.public()` rules."""
     condition = Q()
     for name in CITATION_TARGETS:
-        model = Citation._meta.get_field(name).related_model
-        paths = [name, *(f"{name}__{parent}" for parent in model.objects.get_queryset().public_parents)]
-        condition |= Q(**{f"{path}__visibility": Visibility.PUBLIC for path in paths})
+        condition |= _target_is_public(name)
     return condition
 
 
@@ -1730,6 +1811,18 @@ class CitationQuerySet(PublishableQuerySet):
     def public(self):
         return self.filter(visibility=Visibility.PUBLIC, source__visibility=Visibility.PUBLIC).filter(
             _public_target_condition()
+        )
+
+    def public_of(self, target):
+        """The public citations of one kind of fact (`"event"`, `"case"`…): `public()` joining only that fact's tables.
+
+        A citation cites exactly one fact (the check constraint), so for a
+        citation of an event every other kind's branch of `public()` is
+        false: leaving them out gives the same rows, without a dozen joins
+        per row.
+        """
+        return self.filter(visibility=Visibility.PUBLIC, source__visibility=Visibility.PUBLIC).filter(
+            _target_is_public(target)
         )
 
     def with_source(self):

@@ -14,19 +14,63 @@ from . import caching
 MAX_PAGES = 100
 
 
+def sql_of(queryset):
+    """The SQL of `queryset`, to key its cached results by; None for a filter that can match nothing."""
+    try:
+        return str(queryset.query)
+    except EmptyResultSet:
+        return None
+
+
+def count_of(queryset, sql=None):
+    """`queryset.count()`, cached per query until anything public changes."""
+    sql = sql or sql_of(queryset)
+    if sql is None:
+        return queryset.count()
+    return caching.cached("count", queryset.count, queryset.db, sql)
+
+
 class PublicPaginator(Paginator):
     """A paginator whose count is cached until anything public changes, per query."""
 
     @cached_property
+    def sql(self):
+        return sql_of(self.object_list) if getattr(self.object_list, "query", None) is not None else None
+
+    @cached_property
     def count(self):
-        query = getattr(self.object_list, "query", None)
-        try:
-            sql = str(query) if query is not None else None
-        except EmptyResultSet:  # a filter that can match nothing
-            sql = None
-        if sql is None:
+        if self.sql is None:
             return super().count
-        return caching.cached("count", lambda: Paginator.count.func(self), self.object_list.db, sql)
+        return count_of(self.object_list, self.sql)
+
+
+class SearchPaginator(PublicPaginator):
+    """Pages of a name search, best match first, read without ranking every match (`NameSearch.page_ids`).
+
+    `object_list` is the search as a ranked QuerySet (counted, as above);
+    `unsearched` the same rows before the name search, which the page is
+    read from; `field` the path from a row to its person, `name` the field
+    the rows are sorted by after their rank. The ids of a page are cached
+    like the count: the same search at another address reads only its rows.
+    """
+
+    def __init__(self, object_list, per_page, search, unsearched, field, name):
+        super().__init__(object_list, per_page)
+        self.search, self.unsearched, self.field, self.name = search, unsearched, field, name
+
+    def page(self, number):
+        number = self.validate_number(number)
+        start = (number - 1) * self.per_page
+        if self.sql is None:  # a search that can match nothing
+            ids = self.page_ids(start)
+        else:
+            ids = caching.cached("search-page", lambda: self.page_ids(start), self.unsearched.db, self.sql, start, self.per_page)
+        rows = self.unsearched.in_bulk(ids)
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+
+    def page_ids(self, start):
+        total = count_of(self.unsearched)
+        return self.search.page_ids(self.unsearched, self.field, self.name, start, start + self.per_page, self.count, total)
 
 
 def requested_page(value, paginator):

@@ -20,7 +20,7 @@ from tracker.errors import RETRY_AFTER_SECONDS
 
 from . import caching, dossier, timeline, uploads
 from .filters import CaseFilter
-from .paging import MAX_PAGES, PublicPaginator, requested_page
+from .paging import MAX_PAGES, PublicPaginator, SearchPaginator, requested_page
 from .models import (
     Affiliation,
     Case,
@@ -85,6 +85,12 @@ class CaseListView(FilterView):
 
     paginator_class = PublicPaginator
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        filterset = self.filterset
+        if getattr(filterset, "ranked", False):
+            return SearchPaginator(queryset, per_page, filterset.name_search, filterset.unsearched, "person", "sort_name")
+        return super().get_paginator(queryset, per_page, **kwargs)
+
     def paginate_queryset(self, queryset, page_size):
         # A page number out of range or mistyped shows the nearest page, not an
         # error; a page past the limit says how to narrow the list instead.
@@ -123,12 +129,14 @@ def people_list(request):
     """Public people, with or without a case; `q` searches their names in any spelling or script."""
     query = request.GET.get("q", "").strip()
     search = NameSearch(query) if query else None
-    people = Person.objects.public()
-    people = people.search(search) if search else people.order_by("name", "pk")
-    people = people.prefetch_related(
+    people = Person.objects.public().prefetch_related(
         Prefetch("cases", queryset=Case.objects.public().order_by("title", "pk"), to_attr="public_cases")
     )
-    page = Paginator(people, 25).get_page(request.GET.get("page"))
+    if search and search.words:
+        paginator = SearchPaginator(people.search(search), 25, search, people, "pk", "name")
+    else:
+        paginator = PublicPaginator(people.search(search) if search else people.order_by("name", "pk"), 25)
+    page = paginator.get_page(request.GET.get("page"))
     near_misses = bool(search and search.words and page.object_list and search.near_only)
     if search and page.object_list:
         show_matched_spellings(search, page.object_list, lambda person: person.pk)
@@ -161,14 +169,14 @@ def case_context(slug):
         Event.objects.public()
         .chronological()
         .select_related("authority")
-        .prefetch_related(Prefetch("citations", queryset=Citation.objects.public().with_source()))
+        .prefetch_related(Prefetch("citations", queryset=Citation.objects.public_of("event").with_source()))
     )
     case = get_object_or_404(
         Case.objects.public()
         .for_list()
         .prefetch_related(
             Prefetch("events", queryset=events, to_attr="prefetched_public_events"),
-            Prefetch("citations", queryset=Citation.objects.public().with_source()),
+            Prefetch("citations", queryset=Citation.objects.public_of("case").with_source()),
         ),
         slug=slug,
     )
@@ -280,6 +288,9 @@ def organization_detail(request, slug):
     )
 
 
+CITATIONS_PER_PAGE = 50
+
+
 def source_detail(request, pk):
     source = get_object_or_404(Source.objects.public().select_related("publisher"), pk=pk)
     source.publisher = public_or_none(source.publisher)
@@ -294,12 +305,13 @@ def source_detail(request, pk):
         "relationship__relative",
         "claim",
     )
+    # A report may support thousands of facts: a page of them at a time.
+    page = Paginator(citations, CITATIONS_PER_PAGE).get_page(request.GET.get("page"))
     # Every citation here is of this source: give each the one already read
     # (the excerpt's language comes from it) instead of a query per citation.
-    citations = list(citations)
-    for citation in citations:
+    for citation in page.object_list:
         citation.source = source
-    return render(request, "cases/source_detail.html", {"source": source, "citations": citations})
+    return render(request, "cases/source_detail.html", {"source": source, "citations": page.object_list, "page": page})
 
 
 def file_response(field_file, download_name):

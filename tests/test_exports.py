@@ -170,6 +170,25 @@ def test_export_queries_do_not_grow_with_rows(client):
     assert few["/export/cases.csv"] <= 6
 
 
+def test_latest_event_is_the_last_in_time_and_uncited_or_internal_events_are_left_out(client):
+    case = make_case(slug="open-beginning")
+    # Began before mid-2022 (an open beginning sorts by its end): after the arrest of 2021.
+    make_event(case, kind=EventKind.TRANSFER, date="../2022-06", cited=False)
+    make_event(case, kind=EventKind.ARREST, date="2021", country="TJ", cited=False)
+    first, second = make_source(url="https://example.org/first"), make_source(url="https://example.org/second")
+    transfer, arrest = case.events.order_by("pk")
+    make_citation(event=arrest, source=second)
+    make_citation(event=transfer, source=first)
+    make_event(case, kind=EventKind.RELEASE, date="2024", country="RU", cited=False)
+    make_event(case, kind=EventKind.DEATH, date="2025", country="KZ", visibility=Visibility.INTERNAL)
+    hidden = make_event(case, kind=EventKind.TRIAL, date="2026", country="UZ", cited=False)
+    make_citation(event=hidden, source=make_source(visibility=Visibility.INTERNAL))
+    (row,) = read_csv(client.get("/export/cases.csv"))
+    assert (row["latest_event_kind"], row["latest_event_date"], row["country"]) == ("transfer", "../2022-06", "TJ")
+    # Source links follow the events by their earliest day, an open beginning first.
+    assert row["source_urls"] == "https://example.org/first | https://example.org/second"
+
+
 def test_list_page_links_to_the_exports_of_the_same_filters(client, two_cases):
     page = client.get("/cases/", {"status": "released", "page": "1"}).content.decode()
     assert 'href="/export/cases.csv?status=released"' in page

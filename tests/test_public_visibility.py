@@ -90,6 +90,17 @@ def test_no_public_page_shows_anything_internal(client, world):
         assert CANARY.lower() not in response.content.decode().lower(), url
 
 
+def test_public_citations_of_one_kind_of_fact_are_exactly_those_public_gives(world):
+    from cases.models import CITATION_TARGETS, Citation
+
+    make_citation(case=world["case"], source=world["source"], excerpt="A public case citation.")
+    make_citation(case=world["case"], source=world["source"], visibility=INTERNAL)
+    for target in CITATION_TARGETS:
+        expected = set(Citation.objects.public().filter(**{f"{target}__isnull": False}))
+        assert set(Citation.objects.public_of(target)) == expected, target
+    assert Citation.objects.public_of("event").exists() and Citation.objects.public_of("case").exists()
+
+
 def test_searching_for_internal_names_finds_nothing(client, world):
     for query in (CANARY, f"{CANARY} alias", f"{CANARY} relative"):
         assert client.get("/cases/", {"q": query}).context["paginator"].count == 0

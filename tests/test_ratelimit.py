@@ -129,3 +129,19 @@ def test_threads_counting_at_once_lose_no_count_on_postgresql():
     for thread in threads:
         thread.join()
     assert cache.get("hits") == 160
+
+
+@pytest.mark.django_db
+def test_a_windows_later_requests_take_no_write_lock_to_find_their_counter():
+    from django.db import connection as default_connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache = caches["ratelimit"]
+    assert cache.add("window", 1, 600) is True
+    with CaptureQueriesContext(default_connection) as captured:
+        assert cache.add("window", 1, 600) is False
+        assert cache.incr("window") == 2
+    statements = [query["sql"].split()[0].upper() for query in captured]
+    # One read for add; for incr one read and one update in one transaction (no cull count, no second write).
+    assert [s for s in statements if s in {"INSERT", "UPDATE", "DELETE"}] == ["UPDATE"]
+    assert not any("COUNT(" in query["sql"].upper() for query in captured)
