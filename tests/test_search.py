@@ -365,3 +365,15 @@ def test_a_search_with_other_filters_pages_the_filtered_matches(client, ranked):
     assert found == ["Sham Aliev", "Shamsov Ali"]
     by_name = re.findall(r'class="case-name" href="[^"]+">([^<]+)</a>', client.get("/cases/?q=sham&sort=-name").content.decode())
     assert by_name == ["Zafar Shamsov", "Zafar Sham"]
+
+
+def test_the_prefix_lookup_finds_exactly_the_tokens_that_start_with_the_prefix():
+    from cases.models import NameToken
+
+    person = make_person(name="Someone")
+    NameToken.objects.filter(person=person).delete()
+    for token in ["sha", "sham", "shamsiddin", "shamʼun", "shan", "shal", "sh", "xsham", "shamﬀ", "шам"]:
+        NameToken.objects.create(person=person, token=token, public=True)
+    found = NameToken.objects.filter(person=person, token__prefix="sham").values_list("token", flat=True)
+    assert sorted(found) == sorted(["sham", "shamsiddin", "shamʼun", "shamﬀ"])
+    assert list(NameToken.objects.filter(person=person, token__prefix="шам").values_list("token", flat=True)) == ["шам"]
