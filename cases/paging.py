@@ -33,6 +33,9 @@ def count_of(queryset, sql=None):
 class PublicPaginator(Paginator):
     """A paginator whose count is cached until anything public changes, per query."""
 
+    # Every row is counted (see `SearchPaginator.counted_all`).
+    counted_all = True
+
     @cached_property
     def sql(self):
         return sql_of(self.object_list) if getattr(self.object_list, "query", None) is not None else None
@@ -47,16 +50,35 @@ class PublicPaginator(Paginator):
 class SearchPaginator(PublicPaginator):
     """Pages of a name search, best match first, read without ranking every match (`NameSearch.page_ids`).
 
-    `object_list` is the search as a ranked QuerySet (counted, as above);
-    `unsearched` the same rows before the name search, which the page is
-    read from; `field` the path from a row to its person, `name` the field
-    the rows are sorted by after their rank. The ids of a page are cached
-    like the count: the same search at another address reads only its rows.
+    `object_list` is the search as a ranked QuerySet; `unsearched` the same
+    rows before the name search, which the page is read from; `field` the
+    path from a row to its person, `name` the field the rows are sorted by
+    after their rank. The matches are counted up to one past `limit` (the
+    rows a reader can page to): a search for the first letters of a common
+    name finds thousands, and counting them all cost more than the page.
+    The count and the ids of a page are cached: the same search at another
+    address reads only its rows.
     """
 
-    def __init__(self, object_list, per_page, search, unsearched, field, name):
+    def __init__(self, object_list, per_page, search, unsearched, field, name, limit):
         super().__init__(object_list, per_page)
-        self.search, self.unsearched, self.field, self.name = search, unsearched, field, name
+        self.search, self.unsearched, self.field, self.name, self.limit = search, unsearched, field, name, limit
+
+    @cached_property
+    def count(self):
+        if self.sql is None:
+            return 0
+        found = self.unsearched.filter(self.search.found(self.field)).order_by().values("pk")
+        return count_of(found[: self.limit + 1])
+
+    @property
+    def counted_all(self):
+        """False when the search finds more than `limit` rows: `count` is then `limit` + 1, and the page says "more than"."""
+        return self.count <= self.limit
+
+    @property
+    def pages_counted(self):
+        return self.limit // self.per_page
 
     def page(self, number):
         number = self.validate_number(number)

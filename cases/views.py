@@ -88,7 +88,9 @@ class CaseListView(FilterView):
     def get_paginator(self, queryset, per_page, **kwargs):
         filterset = self.filterset
         if getattr(filterset, "ranked", False):
-            return SearchPaginator(queryset, per_page, filterset.name_search, filterset.unsearched, "person", "sort_name")
+            return SearchPaginator(
+                queryset, per_page, filterset.name_search, filterset.unsearched, "person", "sort_name", limit=MAX_PAGES * per_page
+            )
         return super().get_paginator(queryset, per_page, **kwargs)
 
     def paginate_queryset(self, queryset, page_size):
@@ -133,7 +135,7 @@ def people_list(request):
         Prefetch("cases", queryset=Case.objects.public().order_by("title", "pk"), to_attr="public_cases")
     )
     if search and search.words:
-        paginator = SearchPaginator(people.search(search), 25, search, people, "pk", "name")
+        paginator = SearchPaginator(people.search(search), 25, search, people, "pk", "name", limit=MAX_PAGES * 25)
     else:
         paginator = PublicPaginator(people.search(search) if search else people.order_by("name", "pk"), 25)
     page = paginator.get_page(request.GET.get("page"))

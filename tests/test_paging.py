@@ -52,3 +52,40 @@ def test_the_api_refuses_pages_past_its_limit_with_a_clear_message(client, monke
     assert response.status_code == 404
     assert "updated_after" in response.json()["detail"]
     assert client.get("/api/cases/?page=last&page_size=2").status_code == 404
+
+
+@pytest.fixture
+def seven_shams(monkeypatch):
+    # Two cases a page and two pages at most: a search finding seven counts to five and says "more than 4".
+    monkeypatch.setattr(CaseListView, "paginate_by", 2)
+    monkeypatch.setattr("cases.views.MAX_PAGES", 2)
+    for name in "ABCDEFG":
+        make_case(person=make_person(name=f"Shamsiddin {name}ov"))
+    make_case(person=make_person(name="Karim Nazarov"))
+
+
+def test_a_search_finding_more_than_a_reader_can_page_to_says_more_than(client, seven_shams):
+    page = client.get("/cases/?q=sham").content.decode()
+    assert "More than 4 cases" in page and "7 cases" not in page
+    assert "Page 1 of more than 2" in page
+    assert "Shamsiddin Aov" in page and "Shamsiddin Bov" in page
+    # The last page a reader can reach still lists its cases; past it, the list says how to narrow it.
+    page = client.get("/cases/?q=sham&page=2").content.decode()
+    assert "Shamsiddin Cov" in page and "Shamsiddin Dov" in page
+    assert "The list goes 2 pages deep" in client.get("/cases/?q=sham&page=3").content.decode()
+
+
+def test_a_search_within_the_limit_is_counted_exactly(client, seven_shams):
+    page = client.get("/cases/?q=shamsiddin+aov").content.decode()
+    assert "1 case" in page and "More than" not in page
+    page = client.get("/people/?q=sham").content.decode()
+    assert "7 people" in page
+
+
+def test_the_people_search_says_more_than_past_its_limit(client, monkeypatch):
+    monkeypatch.setattr("cases.views.MAX_PAGES", 1)  # 25 people a page
+    for number in range(27):
+        make_person(name=f"Shamsiddin Karimov{number:02d}")
+    page = client.get("/people/?q=sham").content.decode()
+    assert "More than 25 people" in page and "Page 1 of more than 1" in page
+    assert "Shamsiddin Karimov00" in page and "Shamsiddin Karimov24" in page and "Shamsiddin Karimov25" not in page
