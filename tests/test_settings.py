@@ -35,3 +35,24 @@ def test_unreadable_boolean_is_refused():
     result = run_check(DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG must be one of" in result.stderr
+
+
+def test_a_file_cache_is_shared_by_separate_processes(tmp_path):
+    # Two processes (as two gunicorn workers) with CACHE_URL=file://…: what one stores, the other reads.
+    def shell(code):
+        environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
+        environment.update(DEBUG="1", CACHE_URL=f"file://{tmp_path}", DJANGO_SETTINGS_MODULE="tracker.settings")
+        return subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True
+        )
+
+    stored = shell("from django.core.cache import cache; cache.set('page', 'rendered once', 60)")
+    assert stored.returncode == 0, stored.stderr
+    read = shell("from django.core.cache import cache; print(cache.get('page'))")
+    assert read.stdout.strip().splitlines()[-1] == "rendered once", read.stderr
+
+
+def test_an_unknown_cache_url_is_refused():
+    result = run_check(DEBUG="1", CACHE_URL="memcached://127.0.0.1")
+    assert result.returncode != 0
+    assert "CACHE_URL must start with" in result.stderr

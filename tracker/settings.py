@@ -238,17 +238,26 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend]}}
 
 # --- Caching ----------------------------------------------------------------
 
-# CACHE_URL picks the cache pages keep their counts and choice lists in:
-# locmem:// (the default: one per process), redis://host:6379/0 when several
-# servers should share one. Entries are keyed by the public version, so a
-# change to anything public makes them unreachable at once.
+# CACHE_URL picks the cache pages keep their counts, choice lists and
+# rendered copies in: locmem:// (the default: one per process),
+# file:///var/cache/tracker (one directory that every worker on this machine
+# shares, so a page rendered by one is served by all), or
+# redis://host:6379/0 when several servers should share one. Entries are
+# keyed by the public version, so a change to anything public makes them
+# unreachable at once.
 _cache_url = os.environ.get("CACHE_URL", "locmem://")
 if _cache_url.startswith(("redis://", "rediss://")):
     _default_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
 elif _cache_url.startswith("locmem://"):
     _default_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 10_000}}
+elif _cache_url.startswith("file:///"):
+    _default_cache = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": _cache_url.removeprefix("file://"),
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
 else:
-    raise ImproperlyConfigured(f"CACHE_URL must start with locmem:// or redis://; got {_cache_url!r}.")
+    raise ImproperlyConfigured(f"CACHE_URL must start with locmem://, file:/// or redis://; got {_cache_url!r}.")
 CACHES = {"default": _default_cache}
 # How long a cached count or choice list may stay (it is dropped sooner when
 # anything public changes), and how long a browser or proxy may keep a public
@@ -259,6 +268,8 @@ PUBLIC_PAGE_MAX_AGE = envint("PUBLIC_PAGE_MAX_AGE", 0)
 # the public version: a page is rendered again as soon as anything public
 # changes, so an unpublished record is never served from it.
 PUBLIC_PAGE_CACHE = envbool("PUBLIC_PAGE_CACHE", True)
+# Pages are far smaller; this is room for the export of a search (about 1 KB
+# a CSV row). A longer export's first byte waits until this much is written.
 PUBLIC_PAGE_CACHE_MAX_BYTES = envint("PUBLIC_PAGE_CACHE_MAX_BYTES", 512 * 1024)
 
 # A case whose status nobody has confirmed for this many days is shown as
