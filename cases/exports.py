@@ -2,15 +2,18 @@
 
 Every query starts from a `.public()` QuerySet method, the related records
 a row shows (spellings, events, citations, sources) included. Both files are
-streamed: cases are read a chunk at a time with a constant number of
+streamed (short ones are built whole, so the page cache can keep them):
+cases are read a chunk at a time with a constant number of
 queries per chunk, and each row leaves as soon as it is written, so the
 first byte goes out at once and memory stays flat however long the file.
 """
 
 import csv
 import io
+import itertools
 import json
 
+from django.conf import settings
 from django.db.models import CharField, F, Prefetch
 from django.db.models.functions import Cast
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
@@ -237,12 +240,30 @@ def csv_lines(request, cases):
     yield buffer.getvalue().encode("utf-8")
 
 
+def export_response(parts, content_type):
+    """The file whole when it is short, so that the page cache keeps it; else sent as it is written.
+
+    A short export (a name search's, a narrow filter's) is asked for again
+    and again, by readers and crawlers alike, and is answered like a page
+    until anything public changes. The file is built up to the page cache's
+    size limit: if it ends there, it goes whole; if not, what is built goes
+    first and the rest follows as it is written.
+    """
+    limit = settings.PUBLIC_PAGE_CACHE_MAX_BYTES if settings.PUBLIC_PAGE_CACHE else 0
+    built, size = [], 0
+    for part in parts:
+        built.append(part)
+        size += len(part)
+        if size > limit:
+            return StreamingHttpResponse(itertools.chain(built, parts), content_type=content_type)
+    return HttpResponse(b"".join(built), content_type=content_type)
+
+
 def cases_csv(request):
     case_filter, cases = filtered_cases(request)
     if cases is None:
         return error_response(case_filter, as_json=False)
-    # Sent as it is written, so the first rows leave before the last are read.
-    response = StreamingHttpResponse(csv_lines(request, cases), content_type="text/csv; charset=utf-8")
+    response = export_response(csv_lines(request, cases), "text/csv; charset=utf-8")
     response["Content-Disposition"] = "attachment; filename=cases.csv"
     return response
 
@@ -265,6 +286,6 @@ def cases_json(request):
     case_filter, cases = filtered_cases(request)
     if cases is None:
         return error_response(case_filter, as_json=True)
-    response = StreamingHttpResponse(json_parts(request, cases), content_type="application/json; charset=utf-8")
+    response = export_response(json_parts(request, cases), "application/json; charset=utf-8")
     response["Content-Disposition"] = "inline; filename=cases.json"
     return response

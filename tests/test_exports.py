@@ -224,3 +224,29 @@ def test_the_csv_export_imports_into_an_empty_database_and_gives_the_same_public
     for row in before + after:
         row.pop("source_urls")
     assert after == before
+
+
+def test_a_short_export_is_kept_like_a_page_and_never_served_after_an_unpublish(client, two_cases):
+    from cases.models import Case
+
+    url = "/export/cases.csv?q=shamsiddin"
+    first = client.get(url)
+    assert not first.streaming and first["Content-Disposition"] == "attachment; filename=cases.csv"
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(url)
+    # Only the public version is read: the file comes from the page cache.
+    assert len(captured) == 1 and again.content == first.content
+    assert [row["person"] for row in read_csv(again)] == ["Shamsiddin Abdullokhi"]
+    Case.objects.filter(slug="shamsiddin").set_visibility(Visibility.INTERNAL, by=publisher())
+    assert read_csv(client.get(url)) == []
+    assert read_json(client.get("/export/cases.json?q=shamsiddin"))["results"] == []
+
+
+def test_an_export_longer_than_a_page_can_hold_is_streamed(client, two_cases, settings):
+    whole = body(client.get("/export/cases.csv"))
+    settings.PUBLIC_PAGE_CACHE_MAX_BYTES = len(whole) - 1
+    response = client.get("/export/cases.csv?sort=name")
+    assert response.streaming and body(response) == whole
+    assert sorted(row["person"] for row in read_csv(client.get("/export/cases.csv?sort=-name"))) == [
+        "Bobur Released", "Shamsiddin Abdullokhi",
+    ]
