@@ -14,6 +14,7 @@ private.
 
 import contextvars
 import hashlib
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -114,25 +115,54 @@ class PublicCacheMiddleware:
             _request_version.reset(token)
 
     def rendered(self, request, version):
-        """The view's response, or the same page rendered earlier under the same public version."""
+        """The view's response, or the same page rendered earlier under the same public version.
+
+        When a page is not in the cache yet (at start, and after every change
+        to anything public), many readers may ask for it at once: one worker
+        renders it, the others wait for that copy (at most RENDER_WAIT_SECONDS)
+        instead of rendering it too. Rendering the home page forty times over
+        is what kept readers waiting seconds in the load test's first moments.
+        """
         if not settings.PUBLIC_PAGE_CACHE:
             return self.get_response(request)
         key = page_key(request, version)
         stored = cache.get(key)
+        rendering = f"{key}:rendering"
+        if stored is None and not cache.add(rendering, True, RENDER_WAIT_SECONDS):
+            stored = wait_for(key, rendering)
         if stored is not None:
             status, headers, content = stored
             response = HttpResponse(content, status=status)
             for name, value in headers:
                 response[name] = value
             return response
-        response = self.get_response(request)
-        cacheable = (
-            response.status_code == 200
-            and not response.streaming
-            and not response.cookies
-            and not response.has_header("Cache-Control")
-            and len(response.content) <= settings.PUBLIC_PAGE_CACHE_MAX_BYTES
-        )
-        if cacheable:
-            cache.set(key, (response.status_code, list(response.items()), response.content), settings.PUBLIC_CACHE_SECONDS)
+        try:
+            response = self.get_response(request)
+            cacheable = (
+                response.status_code == 200
+                and not response.streaming
+                and not response.cookies
+                and not response.has_header("Cache-Control")
+                and len(response.content) <= settings.PUBLIC_PAGE_CACHE_MAX_BYTES
+            )
+            if cacheable:
+                cache.set(key, (response.status_code, list(response.items()), response.content), settings.PUBLIC_CACHE_SECONDS)
+        finally:
+            cache.delete(rendering)
         return response
+
+
+# How long a reader waits for a page another worker is rendering before rendering it too.
+RENDER_WAIT_SECONDS = 2
+RENDER_POLL_SECONDS = 0.01
+
+
+def wait_for(key, rendering):
+    """The page under `key` once the worker rendering it has stored it; None if it stops without storing it, or takes too long."""
+    deadline = time.monotonic() + RENDER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(RENDER_POLL_SECONDS)
+        stored = cache.get(key)
+        if stored is not None or not cache.has_key(rendering):
+            return stored
+    return None
