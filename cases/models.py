@@ -1851,6 +1851,15 @@ class CitationQuerySet(PublishableQuerySet):
             _target_is_public(target)
         )
 
+    def public_of_public(self):
+        """Public citations from public sources, for a fact the caller has already found public.
+
+        Only under a query that reads public facts (a prefetch of a public
+        case's public events): the fact's own rules are then checked once,
+        not again for each of its citations.
+        """
+        return self.filter(visibility=Visibility.PUBLIC, source__visibility=Visibility.PUBLIC)
+
     def with_source(self):
         """What a page needs to show a citation: its source, in the same query."""
         return self.select_related("source")

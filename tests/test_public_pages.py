@@ -6,7 +6,7 @@ import re
 import pytest
 
 from cases.models import Case, Citation, EventKind, SentenceKind, Source, Status, Visibility
-from tests.conftest import make_case, make_citation, make_event, make_organization, make_person, make_relationship, make_source
+from tests.conftest import make_affiliation, make_case, make_citation, make_event, make_organization, make_person, make_relationship, make_source
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +85,21 @@ def test_relatives_are_shown_both_ways(client):
     make_case(person=son, slug="son")
     assert "Parent: Father Person" in text_of(client.get("/cases/son/"))
     assert "Related: Son Person" in text_of(client.get(father.get_absolute_url()))
+
+
+def test_a_case_page_shows_the_persons_public_ties_both_ways_and_other_cases(client):
+    son, father, nephew = make_person(name="Son Person"), make_person(name="Father Person"), make_person(name="Nephew Person")
+    make_relationship(son, father, kind="parent")
+    make_relationship(nephew, son, kind="other", description="uncle")
+    make_affiliation(son, make_organization(name="Group Ru"), role="member")
+    make_case(person=son, slug="son", title="First case")
+    make_case(person=son, slug="son-again", title="Second case")
+    page = text_of(client.get("/cases/son/"))
+    assert "Parent: Father Person" in page and "Related: Nephew Person (uncle)" in page
+    assert "Member, Group Ru" in page
+    assert "Another case: Second case" in page and "Another case: First case" not in page
+    lonely = text_of(client.get(make_case(person=make_person(name="Alone Person"), slug="alone").get_absolute_url()))
+    assert "Another case" not in lonely and "Related:" not in lonely
 
 
 def test_stale_or_unverified_status_is_flagged(client):
