@@ -163,3 +163,36 @@ def test_organization_choices_list_public_organizations_only_and_follow_publishi
     with publishing(publisher()):
         secret.save()
     assert 'value="secret-unit"' in client.get("/cases/").content.decode()
+
+
+def test_a_page_another_worker_is_rendering_is_waited_for_not_rendered_again(client, monkeypatch):
+    import threading
+
+    from django.core.cache import cache
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    make_case(slug="waited", title="The real page")
+    # Build the cache key this request will use, and say another worker is rendering it.
+    request = RequestFactory().get("/cases/waited/")
+    with translation.override("en"):
+        key = caching.page_key(request, caching.current_version())
+    cache.add(f"{key}:rendering", True, 5)
+    headers = [("Content-Type", "text/html; charset=utf-8")]
+    threading.Timer(0.1, lambda: cache.set(key, (200, headers, b"the other worker's copy"), 60)).start()
+    assert client.get("/cases/waited/").content == b"the other worker's copy"
+
+
+def test_a_reader_stops_waiting_for_a_render_that_never_comes_and_renders_it(client, monkeypatch):
+    from django.core.cache import cache
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    monkeypatch.setattr(caching, "RENDER_WAIT_SECONDS", 0.05)
+    make_case(slug="abandoned", title="The real page")
+    request = RequestFactory().get("/cases/abandoned/")
+    with translation.override("en"):
+        key = caching.page_key(request, caching.current_version())
+    cache.add(f"{key}:rendering", True, 5)
+    assert "The real page" in client.get("/cases/abandoned/").content.decode()
+    assert cache.get(key) is not None and not cache.has_key(f"{key}:rendering")
