@@ -7,13 +7,16 @@ login lockouts use (`tracker.security.client_ip_address`), so behind a proxy
 with TRUST_X_FORWARDED_FOR each reader counts, not the proxy.
 """
 
+import atexit
 import base64
 import pickle
+import threading
+import time
 
 from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache
-from django.db import connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django_ratelimit.core import get_usage
@@ -23,25 +26,72 @@ from tracker.security import client_ip_address
 
 
 class SharedCounterCache(DatabaseCache):
-    """Django's database cache, made cheap and exact for counting requests.
+    """Django's database cache, made cheap for counting requests.
 
     django-ratelimit counts with `add` (the window's first request) and then
     `incr`. The stock methods each take the write lock for several statements
     (a cull count, a read, a write), twice a request, and under load the
     workers queued for it. Here `add` first reads, which takes no lock, and
-    writes only for a window's first request; `incr` reads and writes the one
-    row in a single short transaction that holds it (SELECT ... FOR UPDATE on
+    writes only for a window's first request. `incr` counts in the worker
+    and adds its count to the shared row at most every FLUSH_SECONDS, in one
+    short transaction that holds the row (SELECT ... FOR UPDATE on
     PostgreSQL; on SQLite the write lock an immediate transaction takes when
-    it begins, see DATABASES), so two workers counting at once lose no count.
+    it begins, see DATABASES), so no count is lost. The count it answers is
+    the shared one as last read plus this worker's since: a client can pass
+    its limit by at most what each worker lets through in FLUSH_SECONDS
+    before the others' counts reach it. Counts not yet added when a worker
+    stops are added as it exits.
     """
+
+    FLUSH_SECONDS = 0.5
+    # Keys this worker counts at once; beyond this, those of past windows are forgotten.
+    MAX_PENDING = 10_000
+
+    # Django makes a cache object per thread; the worker's counts are shared by all of them:
+    # key -> [shared count as last read, counted here since, when it was read].
+    _pending = {}
+    _lock = threading.Lock()
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         if self.has_key(key, version=version):
             return False
-        return super().add(key, value, timeout, version)
+        added = super().add(key, value, timeout, version)
+        if added:
+            # A new row starts a new count: forget what this worker counted for an earlier one.
+            with self._lock:
+                self._pending.pop(self.make_and_validate_key(key, version=version), None)
+        return added
 
     def incr(self, key, delta=1, version=None):
         key = self.make_and_validate_key(key, version=version)
+        now = time.monotonic()
+        with self._lock:
+            entry = self._pending.get(key)
+            if entry is not None and now - entry[2] < self.FLUSH_SECONDS:
+                entry[1] += delta
+                return entry[0] + entry[1]
+            unflushed = entry[1] if entry is not None else 0
+            self._pending.pop(key, None)
+            count = self._add_to_row(key, unflushed + delta)
+            if len(self._pending) >= self.MAX_PENDING:
+                for stale in [k for k, e in self._pending.items() if now - e[2] >= 120]:
+                    del self._pending[stale]
+            self._pending[key] = [count, 0, now]
+            return count
+
+    def flush_counts(self):
+        """Add every count this worker holds to the shared rows."""
+        with self._lock:
+            pending = dict(self._pending)
+            self._pending.clear()
+            for key, (_shared, unflushed, _when) in pending.items():
+                if unflushed:
+                    try:
+                        self._add_to_row(key, unflushed)
+                    except (ValueError, DatabaseError):
+                        pass  # the window's row is gone: nothing left to count against
+
+    def _add_to_row(self, key, delta):
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
         table = connection.ops.quote_name(self._table)
@@ -55,6 +105,15 @@ class SharedCounterCache(DatabaseCache):
             stored = base64.b64encode(pickle.dumps(count, self.pickle_protocol)).decode("latin1")
             cursor.execute(f"UPDATE {table} SET value = %s WHERE cache_key = %s", [stored, key])
         return count
+
+
+@atexit.register
+def _add_counts_at_exit():
+    from django.core.cache import caches
+
+    cache = caches[settings.RATELIMIT_USE_CACHE]
+    if isinstance(cache, SharedCounterCache):
+        cache.flush_counts()
 
 
 def _client(group, request):

@@ -128,6 +128,7 @@ def test_threads_counting_at_once_lose_no_count_on_postgresql():
         thread.start()
     for thread in threads:
         thread.join()
+    cache.flush_counts()  # what the workers counted since their last write
     assert cache.get("hits") == 160
 
 
@@ -145,3 +146,38 @@ def test_a_windows_later_requests_take_no_write_lock_to_find_their_counter():
     # One read for add; for incr one read and one update in one transaction (no cull count, no second write).
     assert [s for s in statements if s in {"INSERT", "UPDATE", "DELETE"}] == ["UPDATE"]
     assert not any("COUNT(" in query["sql"].upper() for query in captured)
+
+
+@pytest.mark.django_db
+def test_a_worker_adds_its_counts_to_the_shared_row_at_most_every_flush_interval(monkeypatch):
+    from django.db import connection as default_connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache = caches["ratelimit"]
+    cache.add("burst", 1, 600)
+    with CaptureQueriesContext(default_connection) as captured:
+        assert [cache.incr("burst") for _ in range(5)] == [2, 3, 4, 5, 6]
+    # One write for the first, the next four counted in the worker within the interval.
+    assert [q["sql"].split()[0].upper() for q in captured].count("UPDATE") == 1
+    assert cache.get("burst") == 2
+    # Another worker's counts reach this one at its next write.
+    cache._add_to_row(cache.make_and_validate_key("burst"), 10)
+    monkeypatch.setattr(SharedCounterCache, "FLUSH_SECONDS", 0)
+    assert cache.incr("burst") == 17
+    assert cache.get("burst") == 17
+    cache.incr("burst")
+    monkeypatch.setattr(SharedCounterCache, "FLUSH_SECONDS", 60)
+    cache.incr("burst")
+    cache.flush_counts()
+    assert cache.get("burst") == 19
+
+
+@pytest.mark.django_db
+def test_a_new_window_row_starts_from_its_own_count():
+    cache = caches["ratelimit"]
+    cache.add("window-a", 1, 600)
+    for _ in range(4):
+        cache.incr("window-a")
+    cache.delete("window-a")  # the window ended and its row was culled
+    assert cache.add("window-a", 1, 600) is True
+    assert cache.incr("window-a") == 2
