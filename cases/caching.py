@@ -60,7 +60,21 @@ def cached(name, compute, *parts):
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32] if parts else ""
     # The time too: a database restored from a backup may count from an older number.
     key = f"public:{number}.{changed.timestamp():.6f}:{name}:{digest}"
-    return cache.get_or_set(key, compute, timeout=settings.PUBLIC_CACHE_SECONDS)
+    value = cache.get(key)
+    if value is not None:
+        return value
+    # As for pages (see `PublicCacheMiddleware.rendered`): one worker computes, the others wait for it.
+    computing = f"{key}:computing"
+    if not cache.add(computing, True, RENDER_WAIT_SECONDS):
+        value = wait_for(key, computing)
+        if value is not None:
+            return value
+    try:
+        value = compute()
+        cache.set(key, value, settings.PUBLIC_CACHE_SECONDS)
+    finally:
+        cache.delete(computing)
+    return value
 
 
 def record_saved(sender, instance, raw=False, **kwargs):
@@ -120,8 +134,9 @@ class PublicCacheMiddleware:
         When a page is not in the cache yet (at start, and after every change
         to anything public), many readers may ask for it at once: one worker
         renders it, the others wait for that copy (at most RENDER_WAIT_SECONDS)
-        instead of rendering it too. Rendering the home page forty times over
-        is what kept readers waiting seconds in the load test's first moments.
+        instead of rendering it too. Every worker rendering the same pages,
+        and counting the same counts, is what kept readers waiting seconds in
+        the load test's first moments.
         """
         if not settings.PUBLIC_PAGE_CACHE:
             return self.get_response(request)
