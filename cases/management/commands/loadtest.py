@@ -90,7 +90,10 @@ class Command(BaseCommand):
         parser.add_argument("--duration", type=int, default=60, help="Seconds.")
         parser.add_argument("--timeout", type=int, default=5, help="An answer slower than this many seconds counts as a timeout.")
         parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1, help="gunicorn worker processes.")
-        parser.add_argument("--threads", type=int, default=4, help="Threads per gunicorn worker.")
+        parser.add_argument(
+            "--threads", type=int, default=1,
+            help="Threads per gunicorn worker (1: gunicorn's sync workers, as the README deploys it).",
+        )
         parser.add_argument("--url", help="Test this server (http://127.0.0.1:8000) instead of starting gunicorn.")
         parser.add_argument("--seed", type=int, default=1, help="The same seed picks the same addresses.")
 
@@ -184,6 +187,11 @@ class Command(BaseCommand):
             "EXPORT_RATE_LIMIT": "1000000/minute",
             "SEARCH_RATE_LIMIT": "1000000/minute",
             "LOG_LEVEL": "ERROR",
+            # As the README advises for several workers on one machine: one
+            # cache they all read, so a page one worker rendered is served by
+            # every other (each worker's own memory would render it once per
+            # worker). CACHE_URL in the environment picks another.
+            "CACHE_URL": os.environ.get("CACHE_URL") or f"file://{workdir / 'cache'}",
         }
         # With DEBUG off the pages name their static files through collectstatic's manifest.
         subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=settings.BASE_DIR, env=env, check=True)
