@@ -9,13 +9,17 @@ from tests.conftest import make_case, make_person
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def seven_cases(monkeypatch):
-    # Two cases a page and two pages at most, so seven cases reach past the limit.
+def seven_cases_in_short_pages(monkeypatch, name):
+    """Two cases a page and two pages at most, so seven cases reach past the limit; `name` makes each name from a letter."""
     monkeypatch.setattr(CaseListView, "paginate_by", 2)
     monkeypatch.setattr("cases.views.MAX_PAGES", 2)
-    for name in "ABCDEFG":
-        make_case(person=make_person(name=f"{name} Person"))
+    for letter in "ABCDEFG":
+        make_case(person=make_person(name=name(letter)))
+
+
+@pytest.fixture
+def seven_cases(monkeypatch):
+    seven_cases_in_short_pages(monkeypatch, lambda letter: f"{letter} Person")
 
 
 def test_pages_up_to_the_limit_list_cases(client, seven_cases):
@@ -56,11 +60,8 @@ def test_the_api_refuses_pages_past_its_limit_with_a_clear_message(client, monke
 
 @pytest.fixture
 def seven_shams(monkeypatch):
-    # Two cases a page and two pages at most: a search finding seven counts to five and says "more than 4".
-    monkeypatch.setattr(CaseListView, "paginate_by", 2)
-    monkeypatch.setattr("cases.views.MAX_PAGES", 2)
-    for name in "ABCDEFG":
-        make_case(person=make_person(name=f"Shamsiddin {name}ov"))
+    # A search finding all seven counts to five and says "more than 4".
+    seven_cases_in_short_pages(monkeypatch, lambda letter: f"Shamsiddin {letter}ov")
     make_case(person=make_person(name="Karim Nazarov"))
 
 
