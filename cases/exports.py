@@ -19,8 +19,9 @@ from django.db.models.functions import Cast
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 
+from .bulk import among
 from .filters import CaseFilter
-from .models import Case, Citation, Event, NameVariant, Status
+from .models import Case, Citation, Event, NameVariant, Status, Visibility
 
 COLUMNS = [
     "id",
@@ -130,20 +131,22 @@ def related_rows(cases):
     """
     ids = [case["pk"] for case in cases]
     spellings, happened, links = {}, {}, {pk: [] for pk in ids}
-    variants = NameVariant.objects.public().filter(person_id__in=[case["person_id"] for case in cases])
+    variants = NameVariant.objects.public().filter(person_id__in=among([case["person_id"] for case in cases]))
     for person_id, name in variants.order_by("name", "pk").values_list("person_id", "name"):
         spellings.setdefault(person_id, []).append(name)
     # The case's own citations first, then its events' in the events' order.
-    case_citations = Citation.objects.public_of("case").filter(case_id__in=ids).order_by("source", "locator", "pk")
+    # The cases are public (their person too): their citations and events need only their own rules.
+    case_citations = Citation.objects.public_of_public().filter(case_id__in=among(ids)).order_by("source", "locator", "pk")
     for case_id, source_id, url in case_citations.rewrite(False).values_list("case_id", "source_id", "source__url"):
         links[case_id].append((source_id, url))
     # An event is public when it, its case and person are, and a public
-    # source cites it publicly (`Event.objects.public()`): exactly the events
-    # this join of public event citations reaches. So one query gives the
-    # public events and their citations, with no EXISTS per event.
+    # source cites it publicly (`Event.objects.public()`): of these public
+    # cases' events, exactly those this join of public citations reaches. So
+    # one query gives the public events and their citations, with no EXISTS
+    # per event.
     event_citations = (
-        Citation.objects.public_of("event")
-        .filter(event__case_id__in=ids)
+        Citation.objects.public_of_public()
+        .filter(event__visibility=Visibility.PUBLIC, event__case_id__in=among(ids))
         .order_by(
             F("event__date_lower").asc(nulls_first=True), F("event__date_upper").asc(nulls_last=True),
             "event__position", "event", "source", "locator", "pk",
