@@ -4,10 +4,11 @@ Filters on events use `Exists` over public events only, so that an internal
 event can neither make a case appear under a filter nor multiply its row.
 """
 
+from html import escape
+
 import django_filters
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import get_language, gettext_lazy as _
@@ -62,17 +63,20 @@ class QuickSelect(forms.Select):
     """
 
     def render(self, name, value, attrs=None, renderer=None):
-        context = self.get_context(name, value, attrs)["widget"]
-        options = format_html_join(
-            "",
-            '\n  <option value="{}"{}>{}</option>',
-            (
-                (option["value"] if option["value"] is not None else "", mark_safe(" selected") if option["selected"] else "", option["label"])
-                for _, group, _ in context["optgroups"]
-                for option in group
-            ),
-        )
-        return format_html('<select name="{}"{}>{}\n</select>', context["name"], flatatt(context["attrs"]), options)
+        # Django's own builds a dictionary of attributes for every option
+        # first; here each option is one line of text.
+        selected = set(self.format_value(value))
+        lines = []
+        for choice, label in self.choices:
+            choice = "" if choice is None else str(choice)
+            mark = ""
+            if choice in selected:
+                mark = " selected"
+                if not self.allow_multiple_selected:
+                    selected = set()
+            lines.append(f'\n  <option value="{escape(choice)}"{mark}>{escape(str(label))}</option>')
+        attributes = flatatt({key: value for key, value in self.build_attrs(self.attrs, attrs).items() if key != "name"})
+        return mark_safe(f'<select name="{escape(str(name))}"{attributes}>{"".join(lines)}\n</select>')
 
 
 def public_events_of_case():

@@ -156,3 +156,12 @@ def test_the_filtered_form_shows_the_chosen_values(client, cases):
     assert re.search(r'<input[^>]+value="detained"[^>]+checked', page)
     assert re.search(r'<option value="RU" selected>', page)
     assert 'value="2023-01-01"' in page
+
+
+def test_the_organization_choice_keeps_the_readers_choice_and_escapes_names(client):
+    make_organization(name='Court "No. 1" <Dushanbe> & Co', slug="court-1")
+    make_organization(name="Second court", slug="court-2")
+    page = client.get("/cases/?organization=court-2").content.decode()
+    assert '<option value="court-1">Court &quot;No. 1&quot; &lt;Dushanbe&gt; &amp; Co</option>' in page
+    assert '<option value="court-2" selected>Second court</option>' in page
+    assert 'value="court-1" selected' not in page
