@@ -10,7 +10,6 @@ first byte goes out at once and memory stays flat however long the file.
 
 import csv
 import io
-import itertools
 import json
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from django.urls import reverse
 from .bulk import among
 from .filters import CaseFilter
 from .models import Case, Citation, Event, NameVariant, Status, Visibility
+from .paging import count_of
 
 COLUMNS = [
     "id",
@@ -243,30 +243,26 @@ def csv_lines(request, cases):
     yield buffer.getvalue().encode("utf-8")
 
 
-def export_response(parts, content_type):
-    """The file whole when it is short, so that the page cache keeps it; else sent as it is written.
+# An export of at most this many cases (a name search's, a narrow filter's)
+# is built whole, so that the page cache keeps it like a page: readers and
+# crawlers ask for the same few again and again. About 1 KB a CSV row, so it
+# fits PUBLIC_PAGE_CACHE_MAX_BYTES. A longer one is streamed, its header
+# sent before the first cases are read.
+WHOLE_EXPORT_MAX_ROWS = 400
 
-    A short export (a name search's, a narrow filter's) is asked for again
-    and again, by readers and crawlers alike, and is answered like a page
-    until anything public changes. The file is built up to the page cache's
-    size limit: if it ends there, it goes whole; if not, what is built goes
-    first and the rest follows as it is written.
-    """
-    limit = settings.PUBLIC_PAGE_CACHE_MAX_BYTES if settings.PUBLIC_PAGE_CACHE else 0
-    built, size = [], 0
-    for part in parts:
-        built.append(part)
-        size += len(part)
-        if size > limit:
-            return StreamingHttpResponse(itertools.chain(built, parts), content_type=content_type)
-    return HttpResponse(b"".join(built), content_type=content_type)
+
+def export_response(cases, parts, content_type):
+    """The file whole when it is short, else sent as it is written."""
+    if settings.PUBLIC_PAGE_CACHE and count_of(cases.order_by().values("pk")[: WHOLE_EXPORT_MAX_ROWS + 1]) <= WHOLE_EXPORT_MAX_ROWS:
+        return HttpResponse(b"".join(parts), content_type=content_type)
+    return StreamingHttpResponse(parts, content_type=content_type)
 
 
 def cases_csv(request):
     case_filter, cases = filtered_cases(request)
     if cases is None:
         return error_response(case_filter, as_json=False)
-    response = export_response(csv_lines(request, cases), "text/csv; charset=utf-8")
+    response = export_response(cases, csv_lines(request, cases), "text/csv; charset=utf-8")
     response["Content-Disposition"] = "attachment; filename=cases.csv"
     return response
 
@@ -289,6 +285,6 @@ def cases_json(request):
     case_filter, cases = filtered_cases(request)
     if cases is None:
         return error_response(case_filter, as_json=True)
-    response = export_response(json_parts(request, cases), "application/json; charset=utf-8")
+    response = export_response(cases, json_parts(request, cases), "application/json; charset=utf-8")
     response["Content-Disposition"] = "inline; filename=cases.json"
     return response

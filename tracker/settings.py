@@ -268,8 +268,8 @@ PUBLIC_PAGE_MAX_AGE = envint("PUBLIC_PAGE_MAX_AGE", 0)
 # the public version: a page is rendered again as soon as anything public
 # changes, so an unpublished record is never served from it.
 PUBLIC_PAGE_CACHE = envbool("PUBLIC_PAGE_CACHE", True)
-# Pages are far smaller; this is room for the export of a search (about 1 KB
-# a CSV row). A longer export's first byte waits until this much is written.
+# Pages are far smaller; this is room for the export of a search (up to 400
+# cases, about 1 KB a CSV row; see cases/exports.py).
 PUBLIC_PAGE_CACHE_MAX_BYTES = envint("PUBLIC_PAGE_CACHE_MAX_BYTES", 512 * 1024)
 
 # A case whose status nobody has confirmed for this many days is shown as
