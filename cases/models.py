@@ -778,9 +778,14 @@ class NameSearch:
             whole_name = Exists(self.tokens.filter(token__in=self._whole_name_keys(), person=OuterRef(field)))
             top = one_by_one.filter(**{f"{field}__in": best}).order_by(whole_name.desc(), name, "pk")
             top = list(top.values_list("pk", flat=True)[:stop])
-            others = others.exclude(**{f"{field}__in": best})
+        # The others in name order, read past as many rows as the best took
+        # and the best dropped here: excluded in the query (NOT IN), they made
+        # PostgreSQL read every case. While the best fit in the page, `top`
+        # holds all of them; once they fill it, the others are not shown.
         # At least one row, so that a page costs the same queries however it fills.
-        ids = top + list(others.order_by(name, "pk").values_list("pk", flat=True)[: max(stop - len(top), 1)])
+        shown = set(top)
+        others = others.order_by(name, "pk").values_list("pk", flat=True)[: max(stop - len(top), 1) + len(top)]
+        ids = top + [pk for pk in others if pk not in shown]
         return ids[start:stop]
 
     def matched_spellings(self, person_ids):

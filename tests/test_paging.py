@@ -1,5 +1,7 @@
 """Deep pages: a reader can page far enough, and a crawler cannot make a page cost seconds."""
 
+import re
+
 import pytest
 
 from cases.api import Pagination
@@ -90,3 +92,15 @@ def test_the_people_search_says_more_than_past_its_limit(client, monkeypatch):
     page = client.get("/people/?q=sham").content.decode()
     assert "More than 25 people" in page and "Page 1 of more than 1" in page
     assert "Shamsiddin Karimov00" in page and "Shamsiddin Karimov24" in page and "Shamsiddin Karimov25" not in page
+
+
+def test_a_searchs_pages_list_every_match_once_best_first(client, monkeypatch):
+    monkeypatch.setattr(CaseListView, "paginate_by", 2)
+    for name in ["Karim Zoda", "Karim Alimov", "Karimjon Boboev", "Karimov Said", "Karim Amin", "Karimzoda Ali", "Nazar Olim"]:
+        make_case(person=make_person(name=name))
+    shown = []
+    for number in range(1, 4):
+        page = client.get(f"/cases/?q=karim&page={number}").content.decode()
+        shown += [name for name in re.findall(r">(Karim[^<]*)</a>", page)]
+    # Whole-word matches ("Karim …") first, in name order, then word starts.
+    assert shown == ["Karim Alimov", "Karim Amin", "Karim Zoda", "Karimjon Boboev", "Karimov Said", "Karimzoda Ali"]
