@@ -121,4 +121,6 @@ def test_export_queries_grow_by_a_constant_number_per_chunk_of_cases(client, mon
     three_chunks = queries("/export/cases.csv")
     # Per chunk: spellings, the cases' citations, the events with theirs.
     assert three_chunks - one_chunk == 2 * 3
-    assert queries("/export/cases.json") == three_chunks
+    # The same rows as JSON, less one: the count that decides whole or
+    # streamed is cached since the CSV asked it.
+    assert queries("/export/cases.json") == three_chunks - 1
