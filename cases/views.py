@@ -20,7 +20,7 @@ from tracker.errors import RETRY_AFTER_SECONDS
 
 from . import caching, dossier, timeline, uploads
 from .filters import CaseFilter
-from .paging import MAX_PAGES, PublicPaginator, SearchPaginator, requested_page
+from .paging import MAX_PAGES, SEARCH_COUNT_LIMIT, PublicPaginator, SearchPaginator, requested_page
 from .models import (
     Affiliation,
     Case,
@@ -89,7 +89,7 @@ class CaseListView(FilterView):
         filterset = self.filterset
         if getattr(filterset, "ranked", False):
             return SearchPaginator(
-                queryset, per_page, filterset.name_search, filterset.unsearched, "person", "sort_name", limit=MAX_PAGES * per_page
+                queryset, per_page, filterset.name_search, filterset.unsearched, "person", "sort_name", limit=SEARCH_COUNT_LIMIT
             )
         return super().get_paginator(queryset, per_page, **kwargs)
 
@@ -135,7 +135,7 @@ def people_list(request):
         Prefetch("cases", queryset=Case.objects.public().order_by("title", "pk"), to_attr="public_cases")
     )
     if search and search.words:
-        paginator = SearchPaginator(people.search(search), 25, search, people, "pk", "name", limit=MAX_PAGES * 25)
+        paginator = SearchPaginator(people.search(search), 25, search, people, "pk", "name", limit=SEARCH_COUNT_LIMIT)
     else:
         paginator = PublicPaginator(people.search(search) if search else people.order_by("name", "pk"), 25)
     page = paginator.get_page(request.GET.get("page"))

@@ -64,6 +64,7 @@ def test_the_api_refuses_pages_past_its_limit_with_a_clear_message(client, monke
 def seven_shams(monkeypatch):
     # A search finding all seven counts to five and says "more than 4".
     seven_cases_in_short_pages(monkeypatch, lambda letter: f"Shamsiddin {letter}ov")
+    monkeypatch.setattr("cases.views.SEARCH_COUNT_LIMIT", 4)
     make_case(person=make_person(name="Karim Nazarov"))
 
 
@@ -78,15 +79,16 @@ def test_a_search_finding_more_than_a_reader_can_page_to_says_more_than(client, 
     assert "The list goes 2 pages deep" in client.get("/cases/?q=sham&page=3").content.decode()
 
 
-def test_a_search_within_the_limit_is_counted_exactly(client, seven_shams):
+def test_a_search_within_the_limit_is_counted_exactly(client, seven_shams, monkeypatch):
     page = client.get("/cases/?q=shamsiddin+aov").content.decode()
     assert "1 case" in page and "More than" not in page
+    monkeypatch.setattr("cases.views.SEARCH_COUNT_LIMIT", 7)
     page = client.get("/people/?q=sham").content.decode()
     assert "7 people" in page
 
 
 def test_the_people_search_says_more_than_past_its_limit(client, monkeypatch):
-    monkeypatch.setattr("cases.views.MAX_PAGES", 1)  # 25 people a page
+    monkeypatch.setattr("cases.views.SEARCH_COUNT_LIMIT", 25)  # one page of 25 people
     for number in range(27):
         make_person(name=f"Shamsiddin Karimov{number:02d}")
     page = client.get("/people/?q=sham").content.decode()

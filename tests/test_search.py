@@ -377,3 +377,19 @@ def test_the_prefix_lookup_finds_exactly_the_tokens_that_start_with_the_prefix()
     found = NameToken.objects.filter(person=person, token__prefix="sham").values_list("token", flat=True)
     assert sorted(found) == sorted(["sham", "shamsiddin", "shamʼun", "shamﬀ"])
     assert list(NameToken.objects.filter(person=person, token__prefix="шам").values_list("token", flat=True)) == ["шам"]
+
+
+@pytest.mark.parametrize("listed", [5000, 0])
+def test_a_query_of_several_words_finds_the_people_with_every_word_listed_or_not(client, monkeypatch, listed):
+    from cases.models import NameSearch
+
+    monkeypatch.setattr(NameSearch, "LISTED_PEOPLE", listed)
+    both = make_person(name="Aliza Davlatzoda")
+    make_variant(both, "Ализа Давлатзода")
+    split = make_person(name="Aliza Karimova")
+    make_variant(split, "Davlatzoda Hidden", visibility=Visibility.INTERNAL)
+    for person in (both, split, make_person(name="Bobur Davlatzoda")):
+        make_case(person=person)
+    assert names_found(client, "aliza davlat") == ["Aliza Davlatzoda"]
+    assert names_found(client, "Давлатзода Ализа") == ["Aliza Davlatzoda"]
+    assert names_found(client, "bobur aliza") == []
