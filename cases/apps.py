@@ -11,7 +11,7 @@ class CasesConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from simple_history import register
 
-        from . import caching, roles, signals
+        from . import caching, checks, roles, signals  # noqa: F401  (checks registers itself)
 
         # Changes to editor accounts (groups, staff status) are part of the
         # record too; password hashes are not copied into it. Registered here,

@@ -56,3 +56,20 @@ def test_an_unknown_cache_url_is_refused():
     result = run_check(DEBUG="1", CACHE_URL="memcached://127.0.0.1")
     assert result.returncode != 0
     assert "CACHE_URL must start with" in result.stderr
+
+
+def test_checking_migrations_needs_no_secret_key():
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+
+
+def test_the_web_server_refuses_to_start_without_a_secret_key():
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    environment.update(DEBUG="0", DJANGO_SETTINGS_MODULE="tracker.settings")
+    result = subprocess.run([sys.executable, "-c", "import tracker.wsgi"], cwd=ROOT, env=environment, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr

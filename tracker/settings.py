@@ -52,13 +52,13 @@ DEBUG = envbool("DEBUG", False)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set: set SECRET_KEY to a long random string, or DEBUG=1 for local development."
-        )
+# Without a key in production, SECRET_KEY stays empty: Django refuses every
+# use of it, the web server refuses to start (tracker/wsgi.py) and
+# `manage.py check` and runserver report it (cases/checks.py), while
+# commands that need no key (makemigrations, migrate) still run.
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = _DEV_SECRET_KEY
-elif not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50):
+elif SECRET_KEY and not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50):
     raise ImproperlyConfigured(
         "SECRET_KEY is too weak for production: use at least 50 random characters."
     )

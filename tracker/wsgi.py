@@ -5,6 +5,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 application = get_wsgi_application()
 
-from tracker.warmup import warm_up  # noqa: E402  (needs the apps loaded above)
+from cases.checks import require_secret_key  # noqa: E402  (these need the apps loaded above)
+from tracker.warmup import warm_up  # noqa: E402
 
+require_secret_key()
 warm_up()
