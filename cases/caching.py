@@ -60,21 +60,13 @@ def cached(name, compute, *parts):
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32] if parts else ""
     # The time too: a database restored from a backup may count from an older number.
     key = f"public:{number}.{changed.timestamp():.6f}:{name}:{digest}"
-    value = cache.get(key)
-    if value is not None:
-        return value
-    # As for pages (see `PublicCacheMiddleware.rendered`): one worker computes, the others wait for it.
-    computing = f"{key}:computing"
-    if not cache.add(computing, True, RENDER_WAIT_SECONDS):
-        value = wait_for(key, computing)
-        if value is not None:
-            return value
-    try:
+
+    def compute_and_keep():
         value = compute()
-        cache.set(key, value, settings.PUBLIC_CACHE_SECONDS)
-    finally:
-        cache.delete(computing)
-    return value
+        return value, value
+
+    stored, made = made_once(key, compute_and_keep)
+    return made if stored is None else stored
 
 
 def record_saved(sender, instance, raw=False, **kwargs):
@@ -140,44 +132,63 @@ class PublicCacheMiddleware:
         """
         if not settings.PUBLIC_PAGE_CACHE:
             return self.get_response(request)
-        key = page_key(request, version)
-        stored = cache.get(key)
-        rendering = f"{key}:rendering"
-        if stored is None and not cache.add(rendering, True, RENDER_WAIT_SECONDS):
-            stored = wait_for(key, rendering)
-        if stored is not None:
-            status, headers, content = stored
-            response = HttpResponse(content, status=status)
-            for name, value in headers:
-                response[name] = value
+        stored, response = made_once(page_key(request, version), lambda: self.render(request))
+        if stored is None:
             return response
-        try:
-            response = self.get_response(request)
-            cacheable = (
-                response.status_code == 200
-                and not response.streaming
-                and not response.cookies
-                and not response.has_header("Cache-Control")
-                and len(response.content) <= settings.PUBLIC_PAGE_CACHE_MAX_BYTES
-            )
-            if cacheable:
-                cache.set(key, (response.status_code, list(response.items()), response.content), settings.PUBLIC_CACHE_SECONDS)
-        finally:
-            cache.delete(rendering)
+        status, headers, content = stored
+        response = HttpResponse(content, status=status)
+        for name, value in headers:
+            response[name] = value
         return response
 
+    def render(self, request):
+        """(the view's response, what to keep of it in the cache, or None when it may not be kept)."""
+        response = self.get_response(request)
+        cacheable = (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and not response.has_header("Cache-Control")
+            and len(response.content) <= settings.PUBLIC_PAGE_CACHE_MAX_BYTES
+        )
+        return response, (response.status_code, list(response.items()), response.content) if cacheable else None
 
-# How long a reader waits for a page another worker is rendering before rendering it too.
+
+# How long a reader waits for what another worker is making before making it too.
 RENDER_WAIT_SECONDS = 2
 RENDER_POLL_SECONDS = 0.01
 
 
-def wait_for(key, rendering):
-    """The page under `key` once the worker rendering it has stored it; None if it stops without storing it, or takes too long."""
+def made_once(key, make):
+    """(the value cached under `key`, None), or (None, what `make()` made), made by one worker at a time.
+
+    `make` returns (its result, the value to cache, or None to cache
+    nothing). While one worker makes it, the others wait for its copy (at
+    most RENDER_WAIT_SECONDS) and make it themselves only if none comes.
+    """
+    stored = cache.get(key)
+    if stored is not None:
+        return stored, None
+    making = f"{key}:making"
+    if not cache.add(making, True, RENDER_WAIT_SECONDS):
+        stored = wait_for(key, making)
+        if stored is not None:
+            return stored, None
+    try:
+        result, value = make()
+        if value is not None:
+            cache.set(key, value, settings.PUBLIC_CACHE_SECONDS)
+    finally:
+        cache.delete(making)
+    return None, result
+
+
+def wait_for(key, making):
+    """The value under `key` once the worker making it has stored it; None if it stops without storing it, or takes too long."""
     deadline = time.monotonic() + RENDER_WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(RENDER_POLL_SECONDS)
         stored = cache.get(key)
-        if stored is not None or not cache.has_key(rendering):
+        if stored is not None or not cache.has_key(making):
             return stored
     return None

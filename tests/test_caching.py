@@ -177,7 +177,7 @@ def test_a_page_another_worker_is_rendering_is_waited_for_not_rendered_again(cli
     request = RequestFactory().get("/cases/waited/")
     with translation.override("en"):
         key = caching.page_key(request, caching.current_version())
-    cache.add(f"{key}:rendering", True, 5)
+    cache.add(f"{key}:making", True, 5)
     headers = [("Content-Type", "text/html; charset=utf-8")]
     threading.Timer(0.1, lambda: cache.set(key, (200, headers, b"the other worker's copy"), 60)).start()
     assert client.get("/cases/waited/").content == b"the other worker's copy"
@@ -193,6 +193,6 @@ def test_a_reader_stops_waiting_for_a_render_that_never_comes_and_renders_it(cli
     request = RequestFactory().get("/cases/abandoned/")
     with translation.override("en"):
         key = caching.page_key(request, caching.current_version())
-    cache.add(f"{key}:rendering", True, 5)
+    cache.add(f"{key}:making", True, 5)
     assert "The real page" in client.get("/cases/abandoned/").content.decode()
-    assert cache.get(key) is not None and not cache.has_key(f"{key}:rendering")
+    assert cache.get(key) is not None and not cache.has_key(f"{key}:making")
