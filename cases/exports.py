@@ -13,14 +13,16 @@ import io
 import json
 
 from django.conf import settings
-from django.db.models import CharField, F, Prefetch
+from django.db.models import CharField, Prefetch
 from django.db.models.functions import Cast
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils.translation import get_language
+from modeltranslation.utils import build_localized_fieldname, resolution_order
 
 from .bulk import among
 from .filters import CaseFilter
-from .models import Case, Citation, Event, NameVariant, Status, Visibility
+from .models import Case, Citation, Event, NameVariant, Source, Status, Visibility, event_ordering
 from .paging import count_of
 
 COLUMNS = [
@@ -51,20 +53,22 @@ COLUMNS = [
 SEPARATOR = " | "
 # A spreadsheet runs a cell that starts with one of these as a formula
 # (OWASP's list for CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset(("=", "+", "-", "@", "\t", "\r"))
 
 
-def spreadsheet_safe(value):
-    """One CSV cell as text a spreadsheet shows rather than runs: lists joined, None empty, formulas quoted."""
-    if isinstance(value, list):
-        value = SEPARATOR.join(value)
-    elif value is None:
-        value = ""
-    else:
-        value = str(value)
-    if value.startswith(FORMULA_STARTS):
-        value = "'" + value
-    return value
+def make_spreadsheet_safe(values, positions):
+    """Make the cells at these positions text a spreadsheet shows rather than runs: lists joined, formulas quoted.
+
+    In place, on a row of the CSV writer (which writes None as an empty
+    cell): one call a row, as a call a cell cost a tenth of the file.
+    """
+    for position in positions:
+        value = values[position]
+        if value.__class__ is list:
+            value = values[position] = SEPARATOR.join(value)
+        if value and value[0] in FORMULA_STARTS:
+            values[position] = "'" + value
+    return values
 
 
 def with_public_related(queryset):
@@ -89,19 +93,33 @@ CHUNK_SIZE = 1000
 ROWS_PER_WRITE = 200
 
 
-# What a row needs of the case itself, read as values: model objects for the
-# case, its person and its status event cost more than the rest of the row.
+# What a row needs of the case itself, read as plain values (model objects
+# for the case, its person and its status event cost more than the rest of
+# the row), in this order. The title is added in the reader's language.
 CASE_FIELDS = [
-    "pk", "slug", "title", "person_id", "person__name", "current_status", "status_since", "status_since_lower",
-    "status_since_upper", "updated", "status_event__kind", "status_event__date",
+    "pk", "slug", "person_id", "person__name", "current_status", "status_since",
+    # As ISO text, as the file writes them: date objects cost more than the query.
+    Cast("status_since_lower", CharField()), Cast("status_since_upper", CharField()),
+    "updated", "status_event__kind", "status_event__date",
 ]
 
 
+def title_columns():
+    """The title's columns in the order modeltranslation falls back through for the active language."""
+    return [build_localized_fieldname("title", language) for language in resolution_order(get_language())]
+
+
 def chunks(cases):
-    """The cases' values in lists of CHUNK_SIZE, read through one cursor in the list's own order."""
+    """The cases' values (tuples: CASE_FIELDS, then the title) in lists of CHUNK_SIZE, in the list's own order.
+
+    Read through one cursor, without modeltranslation's rewriting (a dict
+    per row): the title is the first of its languages that is filled in.
+    """
+    titles = title_columns()
+    width = len(CASE_FIELDS)
     batch = []
-    for case in cases.values(*CASE_FIELDS).iterator(chunk_size=CHUNK_SIZE):
-        batch.append(case)
+    for values in cases.rewrite(False).values_list(*CASE_FIELDS, *titles).iterator(chunk_size=CHUNK_SIZE):
+        batch.append((*values[:width], next((title for title in values[width:] if title), "")))
         if len(batch) == CHUNK_SIZE:
             yield batch
             batch = []
@@ -109,105 +127,100 @@ def chunks(cases):
         yield batch
 
 
-def chronological_key(lower, upper, position, pk):
-    """An event's place in `Event.objects.chronological()`: an open beginning by its end, then the end, the editor's order, the id.
-
-    The bounds come as ISO text ("2023-01-18"), which sorts as the dates do.
-    """
-    start = lower or upper
-    return (start is not None, start or "", upper is None, upper or "", position, pk)
-
-
-def related_rows(cases):
-    """What the rows of these cases show, in three queries: spellings, case citations, events with their citations.
+class Related:
+    """What the rows of a chunk of cases show besides the case itself, in four queries or fewer.
 
     Read as plain values, not model objects: an export of 10,000 cases holds
     100,000 events, and building an object for each took most of its time.
-    None of these columns is translated, so the values skip
-    modeltranslation's fallback rows (`rewrite(False)`), a dict per row.
-    Returns the spellings by person, each case's public events as
-    (chronological key, kind, date, country), and each case's
-    (source, address) pairs in the order the file lists them.
+    None of these columns is translated, so the values skip modeltranslation
+    (`rewrite(False)`).
     """
-    ids = [case["pk"] for case in cases]
-    spellings, happened, links = {}, {}, {pk: [] for pk in ids}
-    variants = NameVariant.objects.public().filter(person_id__in=among([case["person_id"] for case in cases]))
-    for person_id, name in variants.order_by("name", "pk").values_list("person_id", "name"):
-        spellings.setdefault(person_id, []).append(name)
-    # The case's own citations first, then its events' in the events' order.
-    # The cases are public (their person too): their citations and events need only their own rules.
-    case_citations = Citation.objects.public_of_public().filter(case_id__in=among(ids)).order_by("source", "locator", "pk")
-    for case_id, source_id, url in case_citations.rewrite(False).values_list("case_id", "source_id", "source__url"):
-        links[case_id].append((source_id, url))
-    # An event is public when it, its case and person are, and a public
-    # source cites it publicly (`Event.objects.public()`): of these public
-    # cases' events, exactly those this join of public citations reaches. So
-    # one query gives the public events and their citations, with no EXISTS
-    # per event.
-    event_citations = (
-        Citation.objects.public_of_public()
-        .filter(event__visibility=Visibility.PUBLIC, event__case_id__in=among(ids))
-        .order_by(
-            F("event__date_lower").asc(nulls_first=True), F("event__date_upper").asc(nulls_last=True),
-            "event__position", "event", "source", "locator", "pk",
+
+    def __init__(self, cases, source_links):
+        ids = [case[0] for case in cases]
+        # Spellings by person; the latest public event (kind, date) and the
+        # country of the latest that names one, by case; each case's public
+        # sources (ids) in the order the file lists them.
+        self.spellings, self.latest, self.placed = {}, {}, {}
+        self.sources = {pk: [] for pk in ids}
+        variants = NameVariant.objects.public().filter(person_id__in=among([case[2] for case in cases]))
+        for person_id, name in variants.order_by("name", "pk").values_list("person_id", "name"):
+            self.spellings.setdefault(person_id, []).append(name)
+        # The case's own citations first, then its events' in the events' order.
+        # The cases are public (their person too): their citations and events need only their own rules.
+        case_citations = Citation.objects.public_of_public().filter(case_id__in=among(ids)).order_by("source", "locator", "pk")
+        for case_id, source_id in case_citations.rewrite(False).values_list("case_id", "source_id"):
+            self.sources[case_id].append(source_id)
+        # An event is public when it, its case and person are, and a public
+        # source cites it publicly (`Event.objects.public()`): of these public
+        # cases' events, exactly those this join of public citations reaches.
+        # So one query gives the public events and their citations, with no
+        # EXISTS per event; each case's rows come in its events' order, so
+        # the last row of a case is its latest event.
+        event_citations = (
+            Citation.objects.public_of_public()
+            .filter(event__visibility=Visibility.PUBLIC, event__case_id__in=among(ids))
+            .order_by(*event_ordering("event__"), "source", "locator", "pk")
+            .rewrite(False)
+            .values_list("event__case_id", "event__kind", "event__date", "event__country", "source_id")
         )
-        .rewrite(False)
-        .values_list(
-            "event__case_id", "event_id", "event__kind", "event__date", "event__country",
-            # As text: a hundred thousand date objects cost more than the query.
-            Cast("event__date_lower", CharField()), Cast("event__date_upper", CharField()),
-            "event__position", "source_id", "source__url",
-        )
-    )
-    last_event = None
-    for case_id, event_id, kind, when, country, lower, upper, position, source_id, url in event_citations:
-        links[case_id].append((source_id, url))
-        if event_id != last_event:  # an event's citations come one after the other
-            last_event = event_id
-            happened.setdefault(case_id, []).append((chronological_key(lower, upper, position, event_id), kind, when, country))
-    return spellings, happened, links
+        for case_id, kind, when, country, source_id in event_citations:
+            self.sources[case_id].append(source_id)
+            self.latest[case_id] = (kind, when)
+            if country:
+                self.placed[case_id] = country
+        source_links.learn(source_id for cited in self.sources.values() for source_id in cited)
+
+
+class SourceLinks:
+    """Each public source's two addresses in the file: its page here, and its own (if it has one).
+
+    Read once per source for the whole export, as chunks first cite them.
+    """
+
+    def __init__(self, source_page):
+        self.source_page = source_page
+        self.links = {}
+
+    def learn(self, source_ids):
+        unknown = set(source_ids).difference(self.links)
+        if unknown:
+            # Public ones only: a source taken down since the chunk's citations were read is left out.
+            for pk, url in Source.objects.public().filter(pk__in=among(unknown)).values_list("pk", "url"):
+                self.links[pk] = (f"{self.source_page}{pk}/", url)
+
+    def of(self, source_ids):
+        """(every link, the sources' own addresses), each once, in the order cited."""
+        links, own = [], []
+        for source_id in dict.fromkeys(source_ids):
+            if source_id not in self.links:
+                continue
+            page, url = self.links[source_id]
+            links.append(page)
+            if url and url not in links:
+                links.append(url)
+                own.append(url)
+        return links, own
 
 
 def rows(request, cases):
-    """Each case's export row (a dict), a chunk of cases at a time."""
-    site = request.build_absolute_uri("/")
-    source_page = request.build_absolute_uri(reverse("cases:source", args=[0])).rsplit("0/", 1)[0]
+    """Each case's export row (a list in the order of COLUMNS), a chunk of cases at a time."""
+    source_links = SourceLinks(request.build_absolute_uri(reverse("cases:source", args=[0])).rsplit("0/", 1)[0])
     case_page = request.build_absolute_uri(reverse("cases:detail", args=["x"])).rsplit("x/", 1)[0]
     # Translated once, not once a row.
     labels = {value: str(label) for value, label in Status.choices}
     for batch in chunks(cases):
-        spellings, happened, links = related_rows(batch)
-        for case in batch:
-            events = happened.get(case["pk"], ())
-            latest = max(events, default=None)
-            placed = max((event for event in events if event[3]), default=None)
-            sources = []
-            for source_id, url in links[case["pk"]]:
-                for link in (f"{source_page}{source_id}/", url):
-                    if link and link not in sources:
-                        sources.append(link)
-            lower, upper = case["status_since_lower"], case["status_since_upper"]
-            yield {
-                "id": case["pk"],
-                "slug": case["slug"],
-                "url": f"{case_page}{case['slug']}/",
-                "person": case["person__name"],
-                "other_spellings": spellings.get(case["person_id"], []),
-                "status": case["current_status"],
-                "status_label": labels.get(case["current_status"], case["current_status"]),
-                "status_since": case["status_since"],
-                "status_since_lower": lower.isoformat() if lower else None,
-                "status_since_upper": upper.isoformat() if upper else None,
-                "country": placed[3] if placed else "",
-                "latest_event_kind": latest[1] if latest else None,
-                "latest_event_date": latest[2] if latest else None,
-                "source_links": sources,
-                "updated": case["updated"].isoformat(),
-                "case_title": case["title"],
-                "status_event_type": case["status_event__kind"],
-                "status_event_date": case["status_event__date"],
-                "source_urls": [link for link in sources if not link.startswith(site)],
-            }
+        related = Related(batch, source_links)
+        for (pk, slug, person_id, person, status, since, lower, upper, updated, status_kind, status_date, title) in batch:
+            latest_kind, latest_date = related.latest.get(pk, (None, None))
+            links, urls = source_links.of(related.sources[pk])
+            yield [
+                pk, slug, f"{case_page}{slug}/", person, related.spellings.get(person_id, []),
+                status, labels.get(status, status), since,
+                lower, upper,
+                related.placed.get(pk, ""), latest_kind, latest_date, links, updated.isoformat(),
+                title, status_kind, status_date, urls,
+            ]
 
 
 def filtered_cases(request):
@@ -226,6 +239,16 @@ def error_response(case_filter, as_json):
     return HttpResponse("\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8")
 
 
+# The columns that hold what editors type, and lists: a spreadsheet could
+# take them for formulas. The others are numbers, codes, ISO dates and this
+# site's own addresses, which the CSV writer writes as they are (None empty).
+TYPED_COLUMNS = {
+    "slug", "person", "other_spellings", "status_since", "latest_event_date", "source_links", "case_title",
+    "status_event_date", "source_urls",
+}
+TYPED_POSITIONS = [position for position, column in enumerate(COLUMNS) if column in TYPED_COLUMNS]
+
+
 def csv_lines(request, cases):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -239,7 +262,7 @@ def csv_lines(request, cases):
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
-        writer.writerow([spreadsheet_safe(values[column]) for column in COLUMNS])
+        writer.writerow(make_spreadsheet_safe(values, TYPED_POSITIONS))
     yield buffer.getvalue().encode("utf-8")
 
 
@@ -271,7 +294,7 @@ def json_parts(request, cases):
     parts = ['{"results": [']
     count = 0
     for values in rows(request, cases):
-        parts.append(("\n" if count == 0 else ",\n") + json.dumps(values, ensure_ascii=False))
+        parts.append(("\n" if count == 0 else ",\n") + json.dumps(dict(zip(COLUMNS, values)), ensure_ascii=False))
         count += 1
         if count % ROWS_PER_WRITE == 0:
             yield "".join(parts).encode("utf-8")

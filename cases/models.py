@@ -1535,12 +1535,17 @@ class ReleaseReason(models.TextChoices):
     OTHER = "other", _("Other (see note)")
 
 
-EVENT_ORDERING = [
-    Coalesce("date_lower", "date_upper").asc(nulls_first=True),
-    F("date_upper").asc(nulls_last=True),
-    "position",
-    "pk",
-]
+def event_ordering(via=""):
+    """Events by date as far as the database can (see `EventQuerySet.chronological`); `via` reaches them from another model ("event__")."""
+    return [
+        Coalesce(f"{via}date_lower", f"{via}date_upper").asc(nulls_first=True),
+        F(f"{via}date_upper").asc(nulls_last=True),
+        f"{via}position",
+        f"{via}pk",
+    ]
+
+
+EVENT_ORDERING = event_ordering()
 
 
 class EventQuerySet(PublishableQuerySet):
