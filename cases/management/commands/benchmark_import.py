@@ -6,6 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from cases import importing
@@ -40,6 +41,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         rows = options["rows"]
+        # Measured as the worker imports in production. With DEBUG on (as
+        # `make` runs commands), Django keeps the text of every query with
+        # its values quoted in: at 100,000 rows that cost a third of the
+        # time and doubled the memory, which no deployment pays.
+        settings.DEBUG = False
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "benchmark.csv"
             write_file(path, rows)
@@ -51,7 +57,7 @@ class Command(BaseCommand):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if not report.ok:
             self.stderr.write(f"The generated file had problems: {report.problems[:3]}")
-        self.stdout.write(f"rows: {rows} ({size:.1f} MB CSV)")
+        self.stdout.write(f"rows: {rows} ({size:.1f} MB CSV), DEBUG off")
         self.stdout.write(f"time: {elapsed:.1f} s ({cpu:.1f} s of CPU time)")
         self.stdout.write(f"rows per second: {rows / elapsed:.0f} ({rows / cpu:.0f} per second of CPU time)")
         self.stdout.write(f"peak memory of the process: {peak:.0f} MB")
