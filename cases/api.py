@@ -26,7 +26,7 @@ from rest_framework.routers import DefaultRouter
 from .exports import with_public_related
 from .filters import CaseFilter
 from .paging import PublicPaginator
-from .models import Case, Citation, Event, EventKind, NameVariant, Organization, Person, Source, public_or_none, publicly_cited
+from .models import Case, Citation, Event, EventKind, NameVariant, Organization, Person, Source, public_or_none
 
 # --- Pagination and sync ---------------------------------------------------
 
@@ -466,9 +466,13 @@ class CaseViewSet(PublicViewSet):
         cases = Case.objects.public().for_list().order_by("sort_name", "pk")
         if self.action == "retrieve":
             return with_public_related(cases)
-        # A list row shows the other spellings only: no events or citations to read.
+        # A list row shows the other spellings only, and its summary while a
+        # public citation of the case supports it: the page's citations are
+        # read in one query. As an EXISTS beside each row, PostgreSQL at
+        # times read every citation to answer it for 50 rows (18 ms).
         variants = Prefetch("person__name_variants", queryset=NameVariant.objects.public(), to_attr="public_variants")
-        return cases.prefetch_related(variants).annotate(summary_cited=publicly_cited(Case))
+        citations = Prefetch("citations", queryset=Citation.objects.public_of_public().only("pk", "case"), to_attr="public_citations")
+        return cases.prefetch_related(variants, citations)
 
     def get_serializer_class(self):
         return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer

@@ -414,6 +414,11 @@ def test_a_summary_no_public_source_supports_is_not_shown(client):
     assert "pre-trial prison" not in client.get(case.get_absolute_url()).content.decode()
     assert client.get(f"/api/cases/{case.slug}/").json()["summary"] == ""
     assert str(case) in editor_client().get("/admin/cases/case/uncited/").content.decode()
+    # Nor does an internal source, or a public source's internal citation.
+    make_citation(case=case, source=make_source(visibility=Visibility.INTERNAL))
+    make_citation(case=case, visibility=Visibility.INTERNAL)
+    assert client.get("/api/cases/").json()["results"][0]["summary"] == ""
+    assert client.get(f"/api/cases/{case.slug}/").json()["summary"] == ""
     make_citation(case=case)
     assert "pre-trial prison" in client.get(case.get_absolute_url()).content.decode()
     assert client.get("/api/cases/").json()["results"][0]["summary"] == "Held in a pre-trial prison in Dushanbe."
