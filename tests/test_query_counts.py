@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases.models import EventKind, Status
+from cases.models import EventKind, Status, Visibility
 from tests.conftest import make_case, make_citation, make_event, make_organization, make_person, make_source, make_variant
 
 pytestmark = pytest.mark.django_db
@@ -133,18 +133,20 @@ def test_export_reads_each_source_once_however_many_chunks_cite_it(client, monke
     from tests.conftest import body
 
     monkeypatch.setattr(exports, "CHUNK_SIZE", 5)
-    source = make_source()
+    source, internal = make_source(), make_source(visibility=Visibility.INTERNAL)
 
     def add(n):
         for i in range(n):
             case = make_case(person=make_person(name=f"Person {i:03d}"))
             event = make_event(case, kind=EventKind.ARREST, date="2022", sets_status=Status.DETAINED, cited=False)
             make_citation(event=event, source=source)
+            make_citation(event=make_event(case, kind=EventKind.RELEASE, date="2023", cited=False), source=internal)
 
     def source_queries():
         with CaptureQueriesContext(connection) as captured:
             content = body(client.get("/export/cases.csv"))
         assert content.count(f"/sources/{source.pk}/".encode()) == 15  # every row links it
+        assert f"/sources/{internal.pk}/".encode() not in content and b"release" not in content
         return [query for query in captured if 'FROM "cases_source"' in query["sql"].split("WHERE")[0]
                 and '"cases_citation"' not in query["sql"]]
 
