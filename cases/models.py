@@ -1091,7 +1091,8 @@ def _write_statuses(alias, cases):
 
 
 class Case(Publishable):
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases", verbose_name=_("person"))
+    # Indexed by `case_by_person` below, which leads with the person.
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases", verbose_name=_("person"), db_index=False)
     title = models.CharField(
         _("title"), max_length=300, help_text=_("What the tracker follows, e.g. “Deportation from Germany and detention”.")
     )
@@ -1146,6 +1147,12 @@ class Case(Publishable):
                 fields=["current_status", "sort_name", "id"], condition=Q(visibility="public"), name="case_public_status_name"
             ),
             models.Index(fields=["updated", "id"], condition=Q(visibility="public"), name="case_public_by_updated"),
+            # A person's cases, and for the name search everything it sorts a
+            # person's public cases by, read from the index alone: a search
+            # that finds thousands of people read each of their cases' rows
+            # to sort them (9 -> 3.5 ms at 100,000 cases). It stands in for
+            # the foreign key's own index, so writing a case costs no more.
+            models.Index(fields=["person", "visibility", "sort_name", "id"], name="case_by_person"),
             models.Index(
                 fields=["status_since_lower", "id"], condition=Q(visibility="public"), name="case_public_by_status_date"
             ),

@@ -393,3 +393,15 @@ def test_a_query_of_several_words_finds_the_people_with_every_word_listed_or_not
     assert names_found(client, "aliza davlat") == ["Aliza Davlatzoda"]
     assert names_found(client, "Давлатзода Ализа") == ["Aliza Davlatzoda"]
     assert names_found(client, "bobur aliza") == []
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="reads SQLite's query plan")
+def test_the_matches_of_a_search_are_sorted_from_the_index_without_reading_their_cases():
+    from cases.models import Case, NameSearch
+
+    make_case(person=make_person(name="Shamsiddin Abdullokhi"))
+    matches = Case.objects.public().filter(NameSearch("sham").found("person")).order_by("sort_name", "pk")
+    plan = matches.values_list("pk", flat=True)[:26].explain()
+    # A search finding thousands of people sorted their cases by reading each
+    # case's row: at 100,000 cases 9 ms where the index alone takes 3.5.
+    assert "COVERING INDEX case_by_person" in plan
