@@ -38,11 +38,18 @@ def among(values, using=DEFAULT_DB_ALIAS):
     """The right-hand side of an `__in` filter on hundreds of ids or texts.
 
     On SQLite they go as one JSON parameter the database reads itself
-    (`IN (SELECT value FROM json_each(…))`): Django prepares a list one value
-    at a time, which cost a batch of the importer more than its queries.
-    Elsewhere the list is returned as it is.
+    (`IN (SELECT value FROM json_each(…))`), on PostgreSQL as one array
+    (`IN (SELECT unnest(…::bigint[]))`): Django prepares a list one value at
+    a time, which cost a batch of the importer more than its queries, and
+    the export a seventh of its time on PostgreSQL. A list of anything but
+    whole numbers or texts is returned as it is.
     """
     values = list(values)
-    if values and connections[using].vendor == "sqlite":
+    vendor = connections[using].vendor
+    if values and vendor == "sqlite":
         return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(values)])
+    if values and vendor == "postgresql":
+        for kind, array in ((int, "bigint[]"), (str, "text[]")):
+            if all(type(value) is kind for value in values):
+                return RawSQL(f"SELECT unnest(%s::{array})", [values])
     return values

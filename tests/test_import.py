@@ -330,6 +330,10 @@ def test_long_lists_of_ids_and_texts_find_what_a_plain_list_finds(tmp_path):
     assert sorted(Person.objects.filter(external_id__in=among(keys)).values_list("external_id", flat=True)) == ["T-1", "T-3"]
     assert list(Person.objects.filter(pk__in=among([]))) == []
     assert Case.objects.filter(person__in=among(ids)).count() == Case.objects.count()
+    # On both databases each list goes as one parameter, not one per value.
+    from django.db.models.expressions import RawSQL
+
+    assert isinstance(among(ids), RawSQL) and isinstance(among(keys), RawSQL)
 
 
 def test_an_import_writes_the_same_while_queries_are_recorded(tmp_path):
