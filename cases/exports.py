@@ -128,7 +128,7 @@ def chunks(cases):
 
 
 class Related:
-    """What the rows of a chunk of cases show besides the case itself, in four queries or fewer.
+    """What the rows of a chunk of cases show besides the case itself, in four queries.
 
     Read as plain values, not model objects: an export of 10,000 cases holds
     100,000 events, and building an object for each took most of its time.
@@ -136,11 +136,11 @@ class Related:
     (`rewrite(False)`).
     """
 
-    def __init__(self, cases, source_links):
+    def __init__(self, cases, source_page):
         ids = [case[0] for case in cases]
         # Spellings by person; the latest public event (kind, date) and the
         # country of the latest that names one, by case; each case's public
-        # sources (ids) in the order the file lists them.
+        # sources (ids) in the order the file lists them, and their addresses.
         self.spellings, self.latest, self.placed = {}, {}, {}
         self.sources = {pk: [] for pk in ids}
         variants = NameVariant.objects.public().filter(person_id__in=among([case[2] for case in cases]))
@@ -155,54 +155,37 @@ class Related:
         # source cites it publicly (`Event.objects.public()`): of these public
         # cases' events, exactly those reached by a public citation of a
         # public source. So one query gives the public events and their
-        # citations, with no EXISTS per event. It leaves the sources'
-        # visibility to `source_links`, which knows only public sources (a
-        # join to every citation's source cost a tenth of the export), and
-        # gives each case's rows together, in its events' order, so that the
-        # last row of a case is its latest event.
+        # citations, with no EXISTS per event, each case's rows together in
+        # its events' order, so that the last row of a case is its latest
+        # event. The sources' visibility is read with their addresses, in
+        # one query for the chunk: a join to every citation's source cost a
+        # tenth of the export.
         event_citations = list(
             Citation.objects.filter(visibility=Visibility.PUBLIC, event__visibility=Visibility.PUBLIC, event__case_id__in=among(ids))
             .order_by("event__case_id", *event_ordering("event__"), "source_id", "locator", "pk")
             .rewrite(False)
             .values_list("event__case_id", "event__kind", "event__date", "event__country", "source_id")
         )
-        source_links.learn([source_id for cited in self.sources.values() for source_id in cited] + [row[4] for row in event_citations])
-        public = source_links.links
+        cited = {source_id for sources in self.sources.values() for source_id in sources}
+        cited.update(row[4] for row in event_citations)
+        self.links = {
+            pk: (f"{source_page}{pk}/", url)
+            for pk, url in Source.objects.public().filter(pk__in=among(cited)).values_list("pk", "url")
+        }
         for case_id, kind, when, country, source_id in event_citations:
-            if source_id in public:
+            if source_id in self.links:
                 self.sources[case_id].append(source_id)
                 self.latest[case_id] = (kind, when)
                 if country:
                     self.placed[case_id] = country
 
-
-class SourceLinks:
-    """Each public source's two addresses in the file: its page here, and its own (if it has one).
-
-    Read once per source for the whole export, as chunks first cite them;
-    a source not public has none, and rows leave it out.
-    """
-
-    def __init__(self, source_page):
-        self.source_page = source_page
-        self.links = {}  # public sources only
-        self.asked = set()
-
-    def learn(self, source_ids):
-        unknown = set(source_ids).difference(self.asked)
-        if unknown:
-            self.asked |= unknown
-            # A source taken down since the chunk's citations were read is left out too.
-            for pk, url in Source.objects.public().filter(pk__in=among(unknown)).values_list("pk", "url"):
-                self.links[pk] = (f"{self.source_page}{pk}/", url)
-
-    def of(self, source_ids):
-        """(every link, the sources' own addresses), each once, in the order cited."""
+    def source_links(self, case_id):
+        """(every link, the sources' own addresses) of a case, each once, in the order cited."""
         links, own = [], []
-        for source_id in dict.fromkeys(source_ids):
-            if source_id not in self.links:
+        for source_id in dict.fromkeys(self.sources[case_id]):
+            page, url = self.links.get(source_id, (None, None))
+            if page is None:  # a case citation's source taken down since it was read
                 continue
-            page, url = self.links[source_id]
             links.append(page)
             if url and url not in links:
                 links.append(url)
@@ -212,15 +195,15 @@ class SourceLinks:
 
 def rows(request, cases):
     """Each case's export row (a list in the order of COLUMNS), a chunk of cases at a time."""
-    source_links = SourceLinks(request.build_absolute_uri(reverse("cases:source", args=[0])).rsplit("0/", 1)[0])
+    source_page = request.build_absolute_uri(reverse("cases:source", args=[0])).rsplit("0/", 1)[0]
     case_page = request.build_absolute_uri(reverse("cases:detail", args=["x"])).rsplit("x/", 1)[0]
     # Translated once, not once a row.
     labels = {value: str(label) for value, label in Status.choices}
     for batch in chunks(cases):
-        related = Related(batch, source_links)
+        related = Related(batch, source_page)
         for (pk, slug, person_id, person, status, since, lower, upper, updated, status_kind, status_date, title) in batch:
             latest_kind, latest_date = related.latest.get(pk, (None, None))
-            links, urls = source_links.of(related.sources[pk])
+            links, urls = related.source_links(pk)
             yield [
                 pk, slug, f"{case_page}{slug}/", person, related.spellings.get(person_id, []),
                 status, labels.get(status, status), since,

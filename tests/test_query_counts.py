@@ -120,35 +120,8 @@ def test_export_queries_grow_by_a_constant_number_per_chunk_of_cases(client, mon
     add_cases(10)
     three_chunks = queries("/export/cases.csv")
     # Per chunk: spellings, the cases' citations, the events with theirs,
-    # and the addresses of the sources no chunk before cited (each event
-    # here cites a source of its own).
+    # and the public ones among the sources they cite, with their addresses.
     assert three_chunks - one_chunk == 2 * 4
     # The same rows as JSON, less one: the count that decides whole or
     # streamed is cached since the CSV asked it.
     assert queries("/export/cases.json") == three_chunks - 1
-
-
-def test_export_reads_each_source_once_however_many_chunks_cite_it(client, monkeypatch):
-    from cases import exports
-    from tests.conftest import body
-
-    monkeypatch.setattr(exports, "CHUNK_SIZE", 5)
-    source, internal = make_source(), make_source(visibility=Visibility.INTERNAL)
-
-    def add(n):
-        for i in range(n):
-            case = make_case(person=make_person(name=f"Person {i:03d}"))
-            event = make_event(case, kind=EventKind.ARREST, date="2022", sets_status=Status.DETAINED, cited=False)
-            make_citation(event=event, source=source)
-            make_citation(event=make_event(case, kind=EventKind.RELEASE, date="2023", cited=False), source=internal)
-
-    def source_queries():
-        with CaptureQueriesContext(connection) as captured:
-            content = body(client.get("/export/cases.csv"))
-        assert content.count(f"/sources/{source.pk}/".encode()) == 15  # every row links it
-        assert f"/sources/{internal.pk}/".encode() not in content and b"release" not in content
-        return [query for query in captured if 'FROM "cases_source"' in query["sql"].split("WHERE")[0]
-                and '"cases_citation"' not in query["sql"]]
-
-    add(15)
-    assert len(source_queries()) == 1
