@@ -299,10 +299,7 @@ class CaseDetailSerializer(CaseSerializer):
 
 def cited_summary(record):
     """A case's or person's summary, only while a public citation supports it (every public fact cites a source)."""
-    cited = getattr(record, "summary_cited", None)
-    if cited is None:
-        cited = bool(record.public_citations)
-    return record.summary if cited else ""
+    return record.summary if record.public_citations else ""
 
 
 class PersonSerializer(serializers.ModelSerializer):
