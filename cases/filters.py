@@ -184,7 +184,7 @@ class CaseFilter(django_filters.FilterSet):
         queryset = queryset.filter(search.found("person"))
         self.ranked = not self.data.get("sort")
         if self.ranked:
-            queryset = queryset.annotate(name_rank=search.rank("person")).order_by("-name_rank", "sort_name", "pk")
+            queryset = queryset.annotate(name_rank=search.rank("person")).order_by("-name_rank", "sort_name", "person_id", "pk")
         return queryset
 
     def filter_country(self, queryset, name, value):

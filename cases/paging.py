@@ -54,16 +54,17 @@ class PublicPaginator(Paginator):
 
 
 class SearchPaginator(PublicPaginator):
-    """Pages of a name search, best match first, read without ranking every match (`NameSearch.page_ids`).
+    """Pages of a name search, best match first (`NameSearch.ranked_ids`).
 
     `object_list` is the search as a ranked QuerySet; `unsearched` the same
-    rows before the name search, which the page is read from; `field` the
+    rows before the name search, which the pages are read from; `field` the
     path from a row to its person, `name` the field the rows are sorted by
-    after their rank. The matches are counted up to one past `limit`
-    (SEARCH_COUNT_LIMIT): a search for the first letters of a common name
-    finds thousands, and counting them all cost more than the page.
-    The count and the ids of a page are cached: the same search at another
-    address reads only its rows.
+    after their rank. The ids of the first `limit` + 1 matches
+    (SEARCH_COUNT_LIMIT) are read once, in order, and kept in the cache:
+    they are every page the reader can ask for and, by their number, the
+    count; past `limit` the page says "more than". Counting every match of
+    the first letters of a common name cost more than the page, and a
+    separate count cost as much again as reading the ids.
     """
 
     def __init__(self, object_list, per_page, search, unsearched, field, name, limit):
@@ -71,11 +72,18 @@ class SearchPaginator(PublicPaginator):
         self.search, self.unsearched, self.field, self.name, self.limit = search, unsearched, field, name, limit
 
     @cached_property
+    def ids(self):
+        # Keyed by the filters' SQL and the search's words, not by the ranked
+        # query's SQL, whose subqueries cost more to write out than to keep.
+        filters = sql_of(self.unsearched)
+        if filters is None or not self.search.words:
+            return []
+        read = lambda: self.search.ranked_ids(self.unsearched, self.field, self.name, self.limit + 1)
+        return caching.cached("search-ids", read, self.unsearched.db, filters, self.search.cache_key, self.field, self.name)
+
+    @cached_property
     def count(self):
-        if self.sql is None:
-            return 0
-        found = self.unsearched.filter(self.search.found(self.field)).order_by().values("pk")
-        return count_of(found[: self.limit + 1])
+        return len(self.ids)
 
     @property
     def counted_all(self):
@@ -89,16 +97,9 @@ class SearchPaginator(PublicPaginator):
     def page(self, number):
         number = self.validate_number(number)
         start = (number - 1) * self.per_page
-        if self.sql is None:  # a search that can match nothing
-            ids = self.page_ids(start)
-        else:
-            ids = caching.cached("search-page", lambda: self.page_ids(start), self.unsearched.db, self.sql, start, self.per_page)
+        ids = self.ids[start : start + self.per_page]
         rows = self.unsearched.in_bulk(ids)
         return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
-
-    def page_ids(self, start):
-        total = count_of(self.unsearched)
-        return self.search.page_ids(self.unsearched, self.field, self.name, start, start + self.per_page, self.count, total)
 
 
 def requested_page(value, paginator):
