@@ -416,9 +416,14 @@ class Person(Publishable):
         ordering = ["name", "pk"]
         verbose_name = _("person")
         verbose_name_plural = _("people")
-        # The people list's order over public people only, read in order by
-        # a name search until a page is full (`NameSearch.page_ids`).
-        indexes = [models.Index(fields=["name", "id"], condition=Q(visibility="public"), name="person_public_by_name")]
+        # The people list's order over public people only.
+        indexes = [
+            models.Index(fields=["name", "id"], condition=Q(visibility="public"), name="person_public_by_name"),
+            # A public case's person is checked to be public too: from this small
+            # index rather than the people's table (on SQLite, a third of a
+            # name search's time at 100,000 cases).
+            models.Index(fields=["id", "visibility"], name="person_visibility"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["external_id"], condition=~Q(external_id=""), name="unique_person_external_id"
@@ -807,8 +812,10 @@ class NameSearch:
         best = self._best_people()
         top = []
         if best is not None:
-            # Among the best, the whole name (rank 3) before every word typed whole (rank 2).
-            whole_name = Exists(self.tokens.filter(token__in=self._whole_name_keys(), person=OuterRef(field)))
+            # Among the best, the whole name (rank 3) before every word typed whole (rank 2):
+            # its people read once (as an EXISTS for each row, SQLite read the tokens' table).
+            whole_name = self.tokens.filter(token__in=self._whole_name_keys()).values("person")
+            whole_name = models.Case(models.When(**{f"{field}__in": whole_name}, then=1), default=0)
             if len(self.words) > 1:
                 # Grouped per word, the best of several words are read as a list
                 # (see `_listed_people`): as a subquery SQLite tested every case.
