@@ -662,13 +662,15 @@ class NameSearch:
         return Q(token__prefix=prefix)
 
     def strict_parts(self, word):
-        """The conditions on a token whose union `strict` is: the exact forms, then each word start.
+        """The conditions on a token whose union `strict` is: each word start, then the exact forms.
 
         Apart, each is one range of the index; joined by OR, PostgreSQL reads
-        them through a bitmap and then the table, a page per token.
+        them through a bitmap and then the table, a page per token. Word
+        starts first: they find most names, and `near_only` stops at the
+        first part that finds one.
         """
-        parts = [Q(token__in=word.exact)] if word.exact else []
-        return parts + [self._prefix(prefix) for prefix in word.prefixes]
+        parts = [self._prefix(prefix) for prefix in word.prefixes]
+        return parts + [Q(token__in=word.exact)] if word.exact else parts
 
     def strict(self, word):
         return functools.reduce(operator.or_, self.strict_parts(word) or [Q(pk__in=[])])
