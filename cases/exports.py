@@ -9,8 +9,8 @@ first byte goes out at once and memory stays flat however long the file.
 """
 
 import csv
-import io
 import json
+from operator import itemgetter
 
 from django.conf import settings
 from django.db.models import CharField, Prefetch
@@ -87,8 +87,10 @@ def with_public_related(queryset):
 
 
 # Cases read and written per round: a constant number of queries each, so
-# memory stays flat however many rows the file has.
-CHUNK_SIZE = 1000
+# memory stays flat however many rows the file has (a few MB a round).
+# Rounds of 1,000 cost 5 % more time; of 4,000, PostgreSQL's sort of the
+# events' citations no longer fits its default working memory.
+CHUNK_SIZE = 2000
 # Rows sent to the client at a time: one write per row costs a system call each.
 ROWS_PER_WRITE = 200
 
@@ -167,25 +169,26 @@ class Related:
             .values_list("event__case_id", "event__kind", "event__date", "event__country", "source_id")
         )
         cited = {source_id for sources in self.sources.values() for source_id in sources}
-        cited.update(row[4] for row in event_citations)
+        cited.update(map(itemgetter(4), event_citations))
         self.links = {
             pk: (f"{source_page}{pk}/", url)
             for pk, url in Source.objects.public().filter(pk__in=among(cited)).values_list("pk", "url")
         }
+        links, sources, latest, placed = self.links, self.sources, self.latest, self.placed
         for case_id, kind, when, country, source_id in event_citations:
-            if source_id in self.links:
-                self.sources[case_id].append(source_id)
-                self.latest[case_id] = (kind, when)
+            if source_id in links:
+                sources[case_id].append(source_id)
+                latest[case_id] = (kind, when)
                 if country:
-                    self.placed[case_id] = country
+                    placed[case_id] = country
 
     def source_links(self, case_id):
         """(every link, the sources' own addresses) of a case, each once, in the order cited."""
-        links, own = [], []
+        links, own, known = [], [], self.links
         for source_id in dict.fromkeys(self.sources[case_id]):
-            page, url = self.links.get(source_id, (None, None))
-            if page is None:  # a case citation's source taken down since it was read
+            if source_id not in known:  # a case citation's source taken down since it was read
                 continue
+            page, url = known[source_id]
             links.append(page)
             if url and url not in links:
                 links.append(url)
@@ -199,16 +202,18 @@ def rows(request, cases):
     case_page = request.build_absolute_uri(reverse("cases:detail", args=["x"])).rsplit("x/", 1)[0]
     # Translated once, not once a row.
     labels = {value: str(label) for value, label in Status.choices}
+    nothing = (None, None)
     for batch in chunks(cases):
         related = Related(batch, source_page)
+        latest, spellings, placed, source_links = related.latest, related.spellings, related.placed, related.source_links
         for (pk, slug, person_id, person, status, since, lower, upper, updated, status_kind, status_date, title) in batch:
-            latest_kind, latest_date = related.latest.get(pk, (None, None))
-            links, urls = related.source_links(pk)
+            latest_kind, latest_date = latest.get(pk, nothing)
+            links, urls = source_links(pk)
             yield [
-                pk, slug, f"{case_page}{slug}/", person, related.spellings.get(person_id, []),
+                pk, slug, f"{case_page}{slug}/", person, spellings.get(person_id, []),
                 status, labels.get(status, status), since,
                 lower, upper,
-                related.placed.get(pk, ""), latest_kind, latest_date, links, updated.isoformat(),
+                placed.get(pk, ""), latest_kind, latest_date, links, updated.isoformat(),
                 title, status_kind, status_date, urls,
             ]
 
@@ -239,21 +244,29 @@ TYPED_COLUMNS = {
 TYPED_POSITIONS = [position for position, column in enumerate(COLUMNS) if column in TYPED_COLUMNS]
 
 
+class Lines(list):
+    """The CSV writer's output as a list of lines: quicker than a StringIO with Cyrillic text in it."""
+
+    write = list.append
+
+    def take(self):
+        text = "".join(self)
+        self.clear()
+        return text.encode("utf-8")
+
+
 def csv_lines(request, cases):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    lines = Lines()
+    writer = csv.writer(lines, lineterminator="\r\n")
     # The BOM first: Excel then reads the file as UTF-8 (Cyrillic names).
-    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
+    lines.write("\ufeff")
+    writer.writerow(COLUMNS)
+    yield lines.take()
     for n, values in enumerate(rows(request, cases), start=1):
         if n % ROWS_PER_WRITE == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
+            yield lines.take()
         writer.writerow(make_spreadsheet_safe(values, TYPED_POSITIONS))
-    yield buffer.getvalue().encode("utf-8")
+    yield lines.take()
 
 
 # An export of at most this many cases (a name search's, a narrow filter's)

@@ -1614,7 +1614,8 @@ class EventQuerySet(PublishableQuerySet):
 
 
 class Event(Publishable):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("case"))
+    # Indexed by `event_by_case`, which starts with it.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("case"), db_index=False)
     kind = models.CharField(_("what happened"), max_length=30, choices=EventKind.choices)
     date = models.CharField(_("date"), max_length=100, help_text=EDTF_FIELD_HELP)
     date_lower = models.DateField(null=True, editable=False, db_index=True)
@@ -1663,6 +1664,15 @@ class Event(Publishable):
         ordering = EVENT_ORDERING
         verbose_name = _("event")
         verbose_name_plural = _("events")
+        indexes = [
+            # A case's events, with what the export reads of them and their
+            # order: the export reads them from the index alone, not from the
+            # table, where each row holds the texts in every language.
+            models.Index(
+                fields=["case", "visibility", "date_lower", "date_upper", "position", "id", "kind", "date", "country"],
+                name="event_by_case",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(sentence_months__isnull=True) | Q(sentence_months__lt=12),
@@ -1990,7 +2000,8 @@ class Citation(Publishable):
         choices=Confidence.choices,
         help_text=_("How sure we are that this is true: confirmed, likely, possible or unknown."),
     )
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, null=True, blank=True, related_name="citations")
+    # Indexed by `citation_by_event`, which starts with it.
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, null=True, blank=True, related_name="citations", db_index=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, blank=True, related_name="citations")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True, related_name="citations")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="citations")
@@ -2004,6 +2015,12 @@ class Citation(Publishable):
         ordering = ["source", "locator", "pk"]
         verbose_name = _("citation")
         verbose_name_plural = _("citations")
+        indexes = [
+            # An event's citations, with their visibility, source and order:
+            # whether an event is publicly cited, and the export's sources,
+            # read from the index alone (a citation's row holds its excerpt).
+            models.Index(fields=["event", "visibility", "source", "locator", "id"], name="citation_by_event"),
+        ]
         constraints = [
             models.CheckConstraint(condition=_exactly_one_target(), name="citation_has_exactly_one_target"),
         ]
