@@ -415,3 +415,23 @@ def test_the_matches_of_a_search_are_sorted_from_the_index_without_reading_their
     # A search finding thousands of people sorted their cases by reading each
     # case's row: at 100,000 cases 9 ms where the index alone takes 3.5.
     assert "COVERING INDEX case_by_person" in plan
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="reads SQLite's query plan")
+def test_a_search_sorts_the_people_it_finds_by_name_from_the_public_name_index_alone():
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.models import Case, NameSearch
+
+    make_case(person=make_person(name="Shamsiddin Abdullokhi"))
+    search = NameSearch("sham")
+    with CaptureQueriesContext(db) as queries:
+        search._first_in_name_order(Case.objects.public(), "person", "sort_name", 10)
+    people = next(query["sql"] for query in queries if '"cases_nametoken"."name"' in query["sql"])
+    with db.cursor() as cursor:
+        plan = " ".join(str(row) for row in cursor.execute("EXPLAIN QUERY PLAN " + people).fetchall())
+    # Without the name in the index SQLite read each token's row for it:
+    # thousands for a common first name.
+    assert "COVERING INDEX nametoken_public_by_name" in plan
+    assert "USING INDEX nametoken" not in plan
