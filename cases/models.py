@@ -631,6 +631,16 @@ def rebuild_name_tokens(person_ids, using="default"):
         _insert_name_tokens(rows, using)
 
 
+def fill_token_names(using="default"):
+    """Give the name tokens that lack it their person's name; how many were given one.
+
+    A backup made before tokens held the name (migration 0016) restores
+    them without it, and the public search sorts people by it.
+    """
+    name = Person.objects.using(using).filter(pk=OuterRef("person")).values("name")[:1]
+    return NameToken.objects.using(using).filter(name="").update(name=Subquery(name))
+
+
 def _insert_name_tokens(rows, using, batch=500):
     """(person_id, variant_id, token, public, name) rows in one INSERT per batch.
 

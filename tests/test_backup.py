@@ -172,6 +172,32 @@ def test_backup_then_restore_into_an_empty_database_gives_back_every_row(data, m
     assert Group.objects.create(name="New team").pk > Group.objects.get(name="Researchers").pk
 
 
+def test_a_backup_from_before_tokens_held_names_is_restored_with_them(data, media, tmp_path, clear_contenttype_cache):
+    from cases.models import NameToken
+
+    expected = sorted(NameToken.objects.values_list("pk", "name"))
+    assert expected and all(name for _pk, name in expected)
+    backup, older = tmp_path / "backup.zip", tmp_path / "older.zip"
+    call_command("backup", str(backup))
+    # The same backup as an older version of the app wrote it: tokens without the name field.
+    with zipfile.ZipFile(backup) as archive, zipfile.ZipFile(older, "w") as copy:
+        rows = json.loads(archive.read("data.json"))
+        for row in rows:
+            if row["model"] == "cases.nametoken":
+                del row["fields"]["name"]
+        data = json.dumps(rows).encode()
+        manifest = json.loads(archive.read("manifest.json"))
+        manifest["data_sha256"] = hashlib.sha256(data).hexdigest()
+        copy.writestr("manifest.json", json.dumps(manifest))
+        copy.writestr("data.json", data)
+        for info in archive.infolist():
+            if info.filename not in ("manifest.json", "data.json"):
+                copy.writestr(info, archive.read(info))
+    flush()
+    call_command("restore", str(older))
+    assert sorted(NameToken.objects.values_list("pk", "name")) == expected
+
+
 def test_restore_refuses_a_database_that_is_not_empty(data, tmp_path):
     backup = tmp_path / "backup.zip"
     call_command("backup", str(backup))
