@@ -1982,8 +1982,12 @@ class CitationQuerySet(PublishableQuerySet):
         return self.filter(visibility=Visibility.PUBLIC, source__visibility=Visibility.PUBLIC)
 
     def with_source(self):
-        """What a page needs to show a citation: its source, in the same query."""
-        return self.select_related("source")
+        """What a page needs to show a citation: its source, in the same query, without its full text.
+
+        The pasted full text is never shown publicly and can be a whole
+        report: a page citing it fifteen times read it fifteen times.
+        """
+        return self.select_related("source").defer("source__text")
 
     def status_cases(self):
         return Case.objects.filter(pk__in=self.exclude(event=None).values("event__case_id"))

@@ -59,6 +59,19 @@ def test_case_page_queries_do_not_grow_with_events(client):
     assert many <= 10
 
 
+def test_case_page_and_api_do_not_read_their_sources_full_text(client):
+    case = make_case(slug="cited")
+    add_events(case, 3)
+    case.events.first().citations.first().source.__class__.objects.update(text="The whole report, never shown. " * 1000)
+    for url in ["/cases/cited/", f"/api/cases/{case.slug}/", "/cases/"]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, HTTP_ACCEPT="application/json")
+        assert response.status_code == 200, url
+        read = [query["sql"] for query in captured if '"cases_source"' in query["sql"]]
+        assert all('"cases_source"."text"' not in sql for sql in read), url
+        assert read or url == "/cases/", url
+
+
 def test_source_page_queries_do_not_grow_with_facts(client):
     source = make_source()
     case = make_case()
