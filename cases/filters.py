@@ -10,7 +10,7 @@ import django_filters
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.utils.translation import get_language, gettext_lazy as _
 from django_countries import countries
 
@@ -28,11 +28,7 @@ from .models import (
 
 
 def countries_in_use():
-    """Countries where a public event happened or a deportation started, by name.
-
-    Reading them means reading every public event, so they are kept in the
-    cache until anything public changes.
-    """
+    """Countries where a public event happened or a deportation started, by name; kept in the cache until anything public changes."""
     return caching.cached("countries-in-use", _public_event_countries, get_language())
 
 
@@ -47,11 +43,23 @@ def _public_organizations():
 
 
 def _public_event_countries():
-    # order_by(): the model's ordering would otherwise join the DISTINCT.
-    events = Event.objects.public().order_by()
-    codes = set(events.exclude(country="").values_list("country", flat=True).distinct())
-    codes |= set(events.exclude(sending_country="").values_list("sending_country", flat=True).distinct())
+    # Reading every public event for its country took a second at 100,000
+    # cases, paid by the first reader after every change to anything public.
+    # Instead each country any event names is found by one seek in the index
+    # on the column, and kept if a public event names it: one EXISTS each,
+    # which stops at the first public event.
+    public = Event.objects.public().order_by()
+    codes = set()
+    for field in ("country", "sending_country"):
+        codes.update(code for code in distinct_values(Event.objects.order_by(), field) if public.filter(**{field: code}).exists())
     return sorted(((code, countries.name(code)) for code in codes), key=lambda pair: pair[1])
+
+
+def distinct_values(queryset, field):
+    """The distinct values of an indexed column but the empty one, in order: one seek in its index each (a loose index scan)."""
+    value = ""
+    while (value := queryset.filter(**{f"{field}__gt": value}).aggregate(next=Min(field))["next"]) is not None:
+        yield value
 
 
 class QuickSelect(forms.Select):

@@ -1694,6 +1694,9 @@ class Event(Publishable):
                 fields=["case", "visibility", "date_lower", "date_upper", "position", "id", "kind", "date", "country"],
                 name="event_by_case",
             ),
+            # The countries events name, one index seek each (`filters.countries_in_use`).
+            models.Index(fields=["country"], name="event_country"),
+            models.Index(fields=["sending_country"], name="event_sending_country"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -196,3 +196,20 @@ def test_a_reader_stops_waiting_for_a_render_that_never_comes_and_renders_it(cli
     cache.add(f"{key}:making", True, 5)
     assert "The real page" in client.get("/cases/abandoned/").content.decode()
     assert cache.get(key) is not None and not cache.has_key(f"{key}:making")
+
+
+def test_the_countries_events_name_are_found_one_index_seek_each():
+    from django.db.models import Q
+
+    from cases.filters import distinct_values
+
+    case = make_case()
+    for country, sending in [("TJ", ""), ("RU", "TJ"), ("TJ", "AT"), ("", "DE"), ("RU", "")]:
+        make_event(case, country=country, sending_country=sending)
+    events = Event.objects.order_by()
+    assert list(distinct_values(events, "country")) == ["RU", "TJ"]
+    assert list(distinct_values(events, "sending_country")) == ["AT", "DE", "TJ"]
+    assert list(distinct_values(events.filter(~Q(country="TJ")), "country")) == ["RU"]
+    with CaptureQueriesContext(connection) as queries:
+        list(distinct_values(events, "sending_country"))
+    assert len(queries) == 4  # one a value, and one to find there is none after the last
