@@ -179,18 +179,19 @@ def case_context(slug):
         Case.objects.public()
         .for_list()
         .annotate(**related_records_exist())
-        .prefetch_related(
-            Prefetch("events", queryset=events, to_attr="prefetched_public_events"),
-            Prefetch("citations", queryset=Citation.objects.public_of_public().with_source()),
-        ),
+        .prefetch_related(Prefetch("events", queryset=events, to_attr="prefetched_public_events")),
         slug=slug,
     )
     person = case.person
+    # Most cases cite no source of their own and most people have one spelling:
+    # their public ones are read only where some exist.
+    case.shown_citations = list(Citation.objects.public_of_public().with_source().filter(case=case)) if case.has_citations else []
+    variants = list(NameVariant.objects.public().filter(person=person)) if case.has_spellings else []
     events = case.public_events()
     for event in events:
         event.shown_authority = public_or_none(event.authority)
     authorities = {event.authority.pk: event.authority for event in events if event.shown_authority}
-    shown_name, other_names = names_for_reader(person, list(NameVariant.objects.public().filter(person=person)), get_language())
+    shown_name, other_names = names_for_reader(person, variants, get_language())
     return {
         "case": case,
         "person": person,
@@ -209,14 +210,17 @@ def case_context(slug):
 
 
 def related_records_exist():
-    """Annotations for a case query: whether its person has any affiliation, relationship or other case, public or not.
+    """Annotations for a case query: whether the case has citations of its own, and its person other spellings,
+    affiliations, relationships or other cases, public or not.
 
     Only tells the page whether to look for the public ones (each a query
     of several joins), never shown: one EXISTS each in the case's own query
-    instead of three empty queries on most pages.
+    instead of empty queries on most pages.
     """
     person = OuterRef("person")
     return {
+        "has_citations": Exists(Citation.objects.filter(case=OuterRef("pk"))),
+        "has_spellings": Exists(NameVariant.objects.filter(person=person)),
         "has_affiliations": Exists(Affiliation.objects.filter(person=person)),
         "has_relationships": Exists(Relationship.objects.filter(Q(person=person) | Q(relative=person))),
         "has_other_cases": Exists(Case.objects.filter(person=person).exclude(pk=OuterRef("pk"))),
@@ -246,7 +250,7 @@ def case_dossier_pdf(request, slug):
 def dossier_context(request, slug):
     context = case_context(slug)
     case = context["case"]
-    citations = [*case.citations.all(), *(c for event in context["events"] for c in event.citations.all())]
+    citations = [*case.shown_citations, *(c for event in context["events"] for c in event.citations.all())]
     context.update(
         {
             "sources": dossier.numbered_sources(citations),

@@ -59,6 +59,23 @@ def test_case_page_queries_do_not_grow_with_events(client):
     assert many <= 10
 
 
+def test_case_page_reads_its_own_citations_and_other_spellings_only_where_some_exist(client):
+    case = make_case(slug="plain")
+    add_events(case, 2)
+    bare = queries_for(client, "/cases/plain/")
+    # Internal ones: looked for, never shown.
+    make_variant(case.person, "Hidden Spelling", visibility=Visibility.INTERNAL)
+    make_citation(case=case, excerpt="Hidden words.", visibility=Visibility.INTERNAL)
+    assert queries_for(client, "/cases/plain/") == bare + 2
+    page = client.get("/cases/plain/").content.decode()
+    assert "Hidden Spelling" not in page and "Hidden words." not in page
+    make_variant(case.person, "Shown Spelling")
+    make_citation(case=case, excerpt="Shown words.")
+    page = client.get("/cases/plain/").content.decode()
+    assert "Shown Spelling" in page and "Shown words." in page
+    assert "Shown words." in client.get("/cases/plain/dossier/").content.decode()
+
+
 def test_case_page_and_api_do_not_read_their_sources_full_text(client):
     case = make_case(slug="cited")
     add_events(case, 3)
