@@ -49,7 +49,10 @@ def among(values, using=DEFAULT_DB_ALIAS):
     if values and vendor == "sqlite":
         return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(values)])
     if values and vendor == "postgresql":
-        for kind, array in ((int, "bigint[]"), (str, "text[]")):
-            if all(type(value) is kind for value in values):
-                return RawSQL(f"SELECT unnest(%s::{array})", [values])
+        if all(type(value) is int for value in values):
+            # As the array's text: psycopg writes out a list of numbers one by
+            # one in Python, a tenth of a millisecond per hundred.
+            return RawSQL("SELECT unnest(%s::bigint[])", ["{" + ",".join(map(str, values)) + "}"])
+        if all(type(value) is str for value in values):
+            return RawSQL("SELECT unnest(%s::text[])", [values])
     return values
