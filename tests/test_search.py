@@ -435,3 +435,17 @@ def test_a_search_sorts_the_people_it_finds_by_name_from_the_public_name_index_a
     # thousands for a common first name.
     assert "COVERING INDEX nametoken_public_by_name" in plan
     assert "USING INDEX nametoken" not in plan
+
+
+def test_a_renamed_person_is_found_in_the_place_of_their_new_name(client):
+    from cases.models import NameToken
+
+    first, second = make_person(name="Shamil Alimov"), make_person(name="Shamil Bakiev")
+    for person in (first, second):
+        make_case(person=person)
+    assert names_found(client, "shami") == ["Shamil Alimov", "Shamil Bakiev"]
+    first.name = "Shamil Zoirov"
+    first.save()
+    # The name index keeps each person's name, which a search by word start sorts people by.
+    assert set(NameToken.objects.filter(person=first).values_list("name", flat=True)) == {"Shamil Zoirov"}
+    assert names_found(client, "shami") == ["Shamil Bakiev", "Shamil Zoirov"]
