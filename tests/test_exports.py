@@ -75,6 +75,34 @@ def test_csv_has_one_row_per_public_case_with_every_column(client, two_cases):
     assert rows[0]["other_spellings"] == "" and rows[0]["country"] == "RU"
 
 
+def test_the_status_event_columns_and_the_updated_time(client):
+    from datetime import datetime, timezone
+
+    from cases.models import Case, Source
+
+    case = make_case(person=make_person(name="Alpha Person"))
+    arrest = make_event(case, kind=EventKind.ARREST, date="2022-03", sets_status=Status.DETAINED, cited=False)
+    source = make_source(url="https://example.org/arrest")
+    make_citation(event=arrest, source=source)
+    make_event(case, kind=EventKind.TRANSFER, date="2023")
+    other = make_case(person=make_person(name="Beta Person"))
+    make_event(other, kind=EventKind.RELEASE, date="2021", sets_status=Status.RELEASED)
+    # Microseconds with trailing zeros (PostgreSQL writes them trimmed), and none at all.
+    Case.objects.filter(pk=case.pk).update(updated=datetime(2024, 5, 6, 7, 8, 9, 120000, tzinfo=timezone.utc))
+    Case.objects.filter(pk=other.pk).update(updated=datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc))
+    first, second = read_csv(client.get("/export/cases.csv"))
+    assert (first["status"], first["status_event_type"], first["status_event_date"]) == ("detained", "arrest", "2022-03")
+    assert (first["latest_event_kind"], first["latest_event_date"]) == ("transfer", "2023")
+    assert (second["status_event_type"], second["status_event_date"]) == ("release", "2021")
+    assert (first["updated"], second["updated"]) == ("2024-05-06T07:08:09.120000+00:00", "2024-05-06T07:08:09+00:00")
+    assert first["updated"] == Case.objects.get(pk=case.pk).updated.isoformat()
+    # The only source of the status event taken down, by a path that skips the status refresh:
+    # the file no longer names the event, which nothing public supports.
+    Source.objects.filter(pk=source.pk).update(visibility=Visibility.INTERNAL)
+    first, _second = read_csv(client.get("/export/cases.csv?x=1"))
+    assert (first["status_event_type"], first["status_event_date"]) == ("", "")
+
+
 def test_json_has_the_same_rows_with_lists(client, two_cases):
     response = client.get("/export/cases.json")
     assert response.status_code == 200
