@@ -87,6 +87,32 @@ class QuickSelect(forms.Select):
         return mark_safe(f'<select name="{escape(str(name))}"{attributes}>{"".join(lines)}\n</select>')
 
 
+class QuickCheckboxes(forms.CheckboxSelectMultiple):
+    """Checkboxes written in Python, as `QuickSelect` writes its options: Django's own took half a millisecond a page.
+
+    The markup is Django's: a box in its label, each in a div, all in a div
+    with the field's id.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        selected = set(self.format_value(value))
+        attributes = self.build_attrs(self.attrs, attrs)
+        field_id = attributes.get("id", "")
+        name = escape(str(name))
+        lines = []
+        for index, (choice, label) in enumerate(self.choices):
+            choice = str(choice)
+            box_id = f"{field_id}_{index}" if field_id else ""
+            mark = " checked" if choice in selected else ""
+            id_attribute, for_attribute = (f' id="{escape(box_id)}"', f' for="{escape(box_id)}"') if box_id else ("", "")
+            lines.append(
+                f'<div><label{for_attribute}><input type="checkbox" name="{name}" value="{escape(choice)}"{id_attribute}{mark}>'
+                f" {escape(str(label))}</label></div>"
+            )
+        container = f' id="{escape(field_id)}"' if field_id else ""
+        return mark_safe(f"<div{container}>{''.join(lines)}</div>")
+
+
 def public_events_of_case():
     return Event.objects.public().filter(case=OuterRef("pk"))
 
@@ -111,7 +137,7 @@ class CaseFilter(django_filters.FilterSet):
         field_name="current_status",
         lookup_expr="exact",
         choices=Status.choices,
-        widget=forms.CheckboxSelectMultiple,
+        widget=QuickCheckboxes,
         # One status per case: no row can repeat, so no DISTINCT over every column.
         distinct=False,
     )

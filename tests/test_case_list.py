@@ -165,3 +165,18 @@ def test_the_organization_choice_keeps_the_readers_choice_and_escapes_names(clie
     assert '<option value="court-1">Court &quot;No. 1&quot; &lt;Dushanbe&gt; &amp; Co</option>' in page
     assert '<option value="court-2" selected>Second court</option>' in page
     assert 'value="court-1" selected' not in page
+
+
+@pytest.mark.parametrize("quick, django_widget", [("QuickSelect", "Select"), ("QuickCheckboxes", "CheckboxSelectMultiple")])
+def test_the_python_written_widgets_give_djangos_markup(quick, django_widget):
+    from django import forms
+    from django.test.html import parse_html
+
+    from cases import filters
+
+    choices = [("", "Any"), ("a&b", "Tom & <Jerry>"), ("tj", "Таджикистан")]
+    for value in ([], ["tj"], ["a&b", "tj"]):
+        for attrs in ({"id": "id_field"}, {}):
+            ours = getattr(filters, quick)(choices=choices).render("field", value if quick != "QuickSelect" else value[:1], attrs)
+            theirs = getattr(forms, django_widget)(choices=choices).render("field", value if quick != "QuickSelect" else value[:1], attrs)
+            assert parse_html(ours) == parse_html(theirs), (value, attrs)
