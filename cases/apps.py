@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete, pre_save
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,7 @@ class CasesConfig(AppConfig):
         # The rate limits' counters live in a cache table that is not a model;
         # migrate makes it too, so no deployment step can forget it.
         post_migrate.connect(create_cache_tables, sender=self, dispatch_uid="cases_create_cache_tables")
+        connection_created.connect(signals.set_trigram_threshold, dispatch_uid="cases_set_trigram_threshold")
 
 
 def create_cache_tables(using, **kwargs):

@@ -701,7 +701,8 @@ class NameSearch:
         if word.arabic or len(word.key) < self.NEAR_MISS_MIN_LENGTH:
             return None
         if connection.vendor == "postgresql":
-            # `%` finds candidates through the trigram index (similarity 0.3 and up); keep the close ones.
+            # `%` finds candidates through the trigram index, at the similarity the
+            # connection was given (`signals.set_trigram_threshold`); the rule is kept here too.
             similarity = TrigramSimilarity("token", word.key)
             return Q(token__trigram_similar=word.key) & Q(GreaterThanOrEqual(similarity, self.NEAR_MISS_SIMILARITY))
         from rapidfuzz import fuzz, process
@@ -731,6 +732,13 @@ class NameSearch:
     # A query of several words: the people it finds are read once, when there
     # are at most this many, and given to the other queries as a list.
     LISTED_PEOPLE = 5000
+    # A word's people are read whole, from the index alone, while it has at
+    # most this many tokens; a word with more is checked person by person.
+    READ_WHOLE_TOKENS = 20000
+    # ... and while it has at most this many times as many tokens as the
+    # people every word before it matched: past that, checking each of those
+    # people through the index by person costs less.
+    READ_WHOLE_FACTOR = 5
 
     @functools.cached_property
     def _listed_people(self):
@@ -739,14 +747,55 @@ class NameSearch:
         Asked as a subquery grouped by person, the match made SQLite read
         every public case to test it against the group, and the grouping
         itself read every token of a common surname: 120 and 165 ms at
-        100,000 cases for a name and a surname.
+        100,000 cases for a name and a surname. Checked person by person
+        (an EXISTS for each token of the rarest word), a name and a surname
+        with 4,000 people each still took 24 ms on SQLite; read whole from
+        the index and intersected, 3 ms.
         """
         if len(self.words) < 2:
             return None
-        # Start from the word with the fewest names (a common surname has
-        # thousands) and keep its people who have the other words too: each
-        # checked through the index by person, not grouped over every token.
-        conditions = sorted((self.strict(word) for word in self.words), key=lambda condition: self.tokens.filter(condition).count())
+        return self._people_matching([self.strict_parts(word) for word in self.words])
+
+    @functools.cached_property
+    def _listed_near_people(self):
+        """`_listed_people` for the near misses: the people each word matches or comes close to."""
+        if len(self.words) < 2 or not self.near_only:
+            return None
+        return self._people_matching(self.condition_parts, count=False)
+
+    def _people_matching(self, parts_per_word, count=True):
+        """Ids of the people with a token meeting one of each word's conditions; None past LISTED_PEOPLE."""
+        # From the word with the fewest tokens (a common surname has thousands),
+        # each counted as the sum of its index ranges, which may overlap a
+        # little. Near misses are not counted (`count`): the trigram index
+        # would be read twice.
+        counted = sorted(
+            (self._union(parts, all=True).count() if count else 0, index) for index, parts in enumerate(parts_per_word)
+        )
+        if counted[0][0] > self.READ_WHOLE_TOKENS:
+            return self._listed_by_exists([functools.reduce(operator.or_, parts_per_word[index]) for _count, index in counted])
+        people = None
+        for count, index in counted:
+            parts = parts_per_word[index]
+            if people is None or count <= min(self.READ_WHOLE_TOKENS, self.READ_WHOLE_FACTOR * len(people)):
+                found = set(self._union(parts))
+                people = found if people is None else people & found
+            else:
+                condition = functools.reduce(operator.or_, parts)
+                people = set(self.tokens.filter(condition, person__in=among(people)).values_list("person", flat=True))
+            if not people:
+                break
+        return sorted(people) if len(people) <= self.LISTED_PEOPLE else None
+
+    def _union(self, parts, all=False):
+        """The people (ids) with a token meeting one of `parts`: a union of index ranges, each person once unless `all`."""
+        people = [self.tokens.filter(part).values_list("person", flat=True) for part in parts or [Q(pk__in=[])]]
+        if len(people) > 1:
+            return people[0].union(*people[1:], all=all)
+        return people[0] if all else people[0].distinct()
+
+    def _listed_by_exists(self, conditions):
+        """`_listed_people` for a rarest word too common to read whole: its people who have the other words too, checked through the index by person."""
         people = self.tokens.filter(conditions[0])
         for condition in conditions[1:]:
             people = people.filter(Exists(self.tokens.filter(condition, person=OuterRef("person"))))
@@ -782,8 +831,9 @@ class NameSearch:
 
     def found(self, field):
         """A filter on `field` (the path to a person) for the people the query finds."""
-        if self._listed_people is not None and not self.near_only:
-            return Q(**{f"{field}__in": among(self._listed_people)})
+        listed = self._listed_near_people if self.near_only else self._listed_people
+        if listed is not None:
+            return Q(**{f"{field}__in": among(listed)})
         return Q(**{f"{field}__in": self._people(self.conditions)})
 
     def _whole_name_keys(self):

