@@ -79,6 +79,22 @@ def test_on_postgresql_a_misspelt_name_is_found_and_the_closest_ranks_first(clie
     assert names_found(client, "Abdullohi Shamsudin")[0] == "Abdullokhi Shamsiddin"
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity needs PostgreSQL")
+def test_on_postgresql_the_trigram_index_answers_at_the_near_miss_similarity():
+    from cases.models import NameSearch
+
+    from django.db import connections
+
+    # Every new connection is given it (a web worker's, a task worker's).
+    fresh = connections.create_connection("default")
+    try:
+        with fresh.cursor() as cursor:
+            cursor.execute("SHOW pg_trgm.similarity_threshold")
+            assert float(cursor.fetchone()[0]) == NameSearch.NEAR_MISS_SIMILARITY != 0.3
+    finally:
+        fresh.close()
+
+
 # --- Word starts, ranking, the matched spelling --------------------------------
 
 
@@ -449,3 +465,12 @@ def test_a_renamed_person_is_found_in_the_place_of_their_new_name(client):
     # The name index keeps each person's name, which a search by word start sorts people by.
     assert set(NameToken.objects.filter(person=first).values_list("name", flat=True)) == {"Shamil Zoirov"}
     assert names_found(client, "shami") == ["Shamil Bakiev", "Shamil Zoirov"]
+
+
+def test_the_benchmarks_searches_nobody_made_share_no_cached_ids():
+    from cases.management.commands.bench import NEW_NAME_SEARCHES, NEW_SEARCHES
+    from cases.models import NameSearch
+
+    # The search ids are cached by the folded keys: two searches with the same keys are one search.
+    keys = [NameSearch(query).cache_key for query in NEW_SEARCHES + NEW_NAME_SEARCHES]
+    assert len(set(keys)) == len(keys) == 30
