@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from modeltranslation.utils import build_localized_fieldname, resolution_order
 
-from .bulk import among
+from .bulk import among, read_ahead
 from .filters import CaseFilter
 from .models import Case, Citation, Event, NameVariant, Source, Status, Visibility, event_ordering
 from .paging import count_of
@@ -151,26 +151,19 @@ class Related:
     Read as plain values, not model objects: an export of 10,000 cases holds
     100,000 events, and building an object for each took most of its time.
     None of these columns is translated, so the values skip modeltranslation
-    (`rewrite(False)`).
+    (`rewrite(False)`). Three of the queries (`queries`) can be sent ahead,
+    while the previous chunk's rows are written; the sources are read when
+    the rows are made, so that a source taken down meanwhile is left out.
     """
 
-    def __init__(self, cases, source_page):
+    @staticmethod
+    def queries(cases):
+        """The spellings, the case citations and the event citations of these cases, as `values_list` querysets."""
         ids = [case[0] for case in cases]
-        # Spellings by person; the latest public event (kind, date) and the
-        # country of the latest that names one, by case; the status events'
-        # (kind, date) by event; each case's public sources (ids) in the
-        # order the file lists them, and their addresses.
-        self.spellings, self.latest, self.placed = {}, {}, {}
-        self.status_events = dict.fromkeys(case[9] for case in cases)
-        self.sources = {pk: [] for pk in ids}
         variants = NameVariant.objects.public().filter(person_id__in=among([case[2] for case in cases]))
-        for person_id, name in variants.order_by("name", "pk").values_list("person_id", "name"):
-            self.spellings.setdefault(person_id, []).append(name)
         # The case's own citations first, then its events' in the events' order.
         # The cases are public (their person too): their citations and events need only their own rules.
         case_citations = Citation.objects.public_of_public().filter(case_id__in=among(ids)).order_by("source", "locator", "pk")
-        for case_id, source_id in case_citations.rewrite(False).values_list("case_id", "source_id"):
-            self.sources[case_id].append(source_id)
         # An event is public when it, its case and person are, and a public
         # source cites it publicly (`Event.objects.public()`): of these public
         # cases' events, exactly those reached by a public citation of a
@@ -180,12 +173,30 @@ class Related:
         # event. The sources' visibility is read with their addresses, in
         # one query for the chunk: a join to every citation's source cost a
         # tenth of the export.
-        event_citations = list(
+        event_citations = (
             Citation.objects.filter(visibility=Visibility.PUBLIC, event__visibility=Visibility.PUBLIC, event__case_id__in=among(ids))
             .order_by("event__case_id", *event_ordering("event__"), "source_id", "locator", "pk")
             .rewrite(False)
             .values_list("event__case_id", "event__kind", "event__date", "event__country", "source_id", "event_id")
         )
+        return [
+            variants.order_by("name", "pk").values_list("person_id", "name"),
+            case_citations.rewrite(False).values_list("case_id", "source_id"),
+            event_citations,
+        ]
+
+    def __init__(self, cases, source_page, variants, case_citations, event_citations):
+        # Spellings by person; the latest public event (kind, date) and the
+        # country of the latest that names one, by case; the status events'
+        # (kind, date) by event; each case's public sources (ids) in the
+        # order the file lists them, and their addresses.
+        self.spellings, self.latest, self.placed = {}, {}, {}
+        self.status_events = dict.fromkeys(case[9] for case in cases)
+        self.sources = {case[0]: [] for case in cases}
+        for person_id, name in variants:
+            self.spellings.setdefault(person_id, []).append(name)
+        for case_id, source_id in case_citations:
+            self.sources[case_id].append(source_id)
         cited = {source_id for sources in self.sources.values() for source_id in sources}
         cited.update(map(itemgetter(4), event_citations))
         self.links = {
@@ -216,15 +227,20 @@ class Related:
         return links, own
 
 
-def rows(request, cases):
-    """Each case's export row (a list in the order of COLUMNS), a chunk of cases at a time."""
+def rounds(request, cases, write):
+    """What `write` makes of each chunk's rows (lists in the order of COLUMNS), made while the database reads the next chunk's.
+
+    The next chunk's cases are read first, then its related records are
+    asked for (`read_ahead`), and only then are this chunk's rows made and
+    written: on PostgreSQL the database works while Python writes.
+    """
     source_page = request.build_absolute_uri(reverse("cases:source", args=[0])).rsplit("0/", 1)[0]
     case_page = request.build_absolute_uri(reverse("cases:detail", args=["x"])).rsplit("x/", 1)[0]
     # Translated once, not once a row.
     labels = {value: str(label) for value, label in Status.choices}
     nothing = (None, None)
-    for batch in chunks(cases):
-        related = Related(batch, source_page)
+
+    def rows(batch, related):
         latest, spellings, placed, source_links = related.latest, related.spellings, related.placed, related.source_links
         status_events = related.status_events
         for (pk, slug, person_id, person, status, since, lower, upper, updated, status_event, title) in batch:
@@ -239,6 +255,22 @@ def rows(request, cases):
                 placed.get(pk, ""), latest_kind, latest_date, links, iso_timestamp(updated),
                 title, status_kind, status_date, urls,
             ]
+
+    batches = chunks(cases)
+    batch = next(batches, None)
+    if batch is None:
+        return
+    with read_ahead(Related.queries(batch)) as read:
+        fetched = read()
+    while batch:
+        # After the last round was sent: its sources are read now.
+        related = Related(batch, source_page, *fetched)
+        following = next(batches, None)
+        with read_ahead(Related.queries(following) if following else []) as read:
+            written = write(rows(batch, related))
+            fetched = read()
+        yield written
+        batch = following
 
 
 def filtered_cases(request):
@@ -285,11 +317,19 @@ def csv_lines(request, cases):
     lines.write("\ufeff")
     writer.writerow(COLUMNS)
     yield lines.take()
-    for n, values in enumerate(rows(request, cases), start=1):
-        if n % ROWS_PER_WRITE == 0:
-            yield lines.take()
-        writer.writerow(make_spreadsheet_safe(values, TYPED_POSITIONS))
-    yield lines.take()
+
+    def write(rows):
+        parts = []
+        for n, values in enumerate(rows, start=1):
+            writer.writerow(make_spreadsheet_safe(values, TYPED_POSITIONS))
+            if n % ROWS_PER_WRITE == 0:
+                parts.append(lines.take())
+        if lines:
+            parts.append(lines.take())
+        return parts
+
+    for parts in rounds(request, cases, write):
+        yield from parts
 
 
 # An export of at most this many cases (a name search's, a narrow filter's)
@@ -317,17 +357,26 @@ def cases_csv(request):
 
 
 def json_parts(request, cases):
-    parts = ['{"results": [']
+    yield b'{"results": ['
     count = 0
-    for values in rows(request, cases):
-        parts.append(("\n" if count == 0 else ",\n") + json.dumps(dict(zip(COLUMNS, values)), ensure_ascii=False))
-        count += 1
-        if count % ROWS_PER_WRITE == 0:
-            yield "".join(parts).encode("utf-8")
-            parts = []
+
+    def write(rows):
+        nonlocal count
+        parts, texts = [], []
+        for values in rows:
+            texts.append(("\n" if count == 0 else ",\n") + json.dumps(dict(zip(COLUMNS, values)), ensure_ascii=False))
+            count += 1
+            if count % ROWS_PER_WRITE == 0:
+                parts.append("".join(texts).encode("utf-8"))
+                texts = []
+        if texts:
+            parts.append("".join(texts).encode("utf-8"))
+        return parts
+
+    for parts in rounds(request, cases, write):
+        yield from parts
     # The count comes last: it is known once every row has been written.
-    parts.append(f'\n], "count": {count}}}\n')
-    yield "".join(parts).encode("utf-8")
+    yield f'\n], "count": {count}}}\n'.encode("utf-8")
 
 
 def cases_json(request):
