@@ -441,9 +441,10 @@ def restore(path, using=DEFAULT_DB_ALIAS):
                         "Restore failed, nothing was written: rows loaded differ from the manifest "
                         + ", ".join(f"{label} {want}≠{got}" for label, (want, got) in sorted(wrong.items()))
                     )
-                from .models import fill_token_names
+                from .models import fill_name_words, fill_token_names
 
                 fill_token_names(using)
+                fill_name_words(using)
                 # The database is in; now the files, still inside the transaction so that a
                 # failure here undoes the rows too.
                 try:

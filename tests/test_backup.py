@@ -172,22 +172,26 @@ def test_backup_then_restore_into_an_empty_database_gives_back_every_row(data, m
     assert Group.objects.create(name="New team").pk > Group.objects.get(name="Researchers").pk
 
 
-def test_a_backup_from_before_tokens_held_names_is_restored_with_them(data, media, tmp_path, clear_contenttype_cache):
-    from cases.models import NameToken
+def test_a_backup_from_before_tokens_held_names_or_words_is_restored_with_them(data, media, tmp_path, clear_contenttype_cache):
+    from cases.models import NameToken, NameWord
 
     expected = sorted(NameToken.objects.values_list("pk", "name"))
     assert expected and all(name for _pk, name in expected)
+    words = sorted(NameWord.objects.values_list("token", flat=True))
+    assert words == sorted({token for _pk, token in NameToken.objects.values_list("pk", "token")})
     backup, older = tmp_path / "backup.zip", tmp_path / "older.zip"
     call_command("backup", str(backup))
-    # The same backup as an older version of the app wrote it: tokens without the name field.
+    # The same backup as an older version of the app wrote it: tokens without
+    # the name field, and no table of words.
     with zipfile.ZipFile(backup) as archive, zipfile.ZipFile(older, "w") as copy:
-        rows = json.loads(archive.read("data.json"))
+        rows = [row for row in json.loads(archive.read("data.json")) if row["model"] != "cases.nameword"]
         for row in rows:
             if row["model"] == "cases.nametoken":
                 del row["fields"]["name"]
         data = json.dumps(rows).encode()
         manifest = json.loads(archive.read("manifest.json"))
         manifest["data_sha256"] = hashlib.sha256(data).hexdigest()
+        del manifest["counts"]["cases.NameWord"]
         copy.writestr("manifest.json", json.dumps(manifest))
         copy.writestr("data.json", data)
         for info in archive.infolist():
@@ -196,6 +200,7 @@ def test_a_backup_from_before_tokens_held_names_is_restored_with_them(data, medi
     flush()
     call_command("restore", str(older))
     assert sorted(NameToken.objects.values_list("pk", "name")) == expected
+    assert sorted(NameWord.objects.values_list("token", flat=True)) == words
 
 
 def test_restore_refuses_a_database_that_is_not_empty(data, tmp_path):

@@ -1,5 +1,6 @@
 """Name search on the public list: any spelling, either script, on both databases."""
 
+import io
 import re
 
 import pytest
@@ -481,3 +482,35 @@ def test_the_benchmarks_searches_nobody_made_share_no_cached_ids():
     # The search ids are cached by the folded keys: two searches with the same keys are one search.
     keys = [NameSearch(query).cache_key for query in NEW_SEARCHES + NEW_NAME_SEARCHES]
     assert len(set(keys)) == len(keys) == 30
+
+
+def test_the_words_near_misses_are_looked_for_among_are_every_token_and_only_those_after_a_rebuild(client):
+    from django.core.management import call_command
+
+    from cases.models import NameToken, NameWord
+
+    person = make_person(name="Zarina Sultonova")
+    make_case(person=person)
+    make_variant(person, "Zarrina Hidden", visibility=Visibility.INTERNAL)
+    tokens = set(NameToken.objects.values_list("token", flat=True))
+    assert tokens == set(NameWord.objects.values_list("token", flat=True))
+    person.name = "Zarina Rahimova"
+    person.save()
+    # Only ever added to: the old surname's words stay, and find nobody.
+    assert tokens < set(NameWord.objects.values_list("token", flat=True))
+    assert names_found(client, "sultonova") == [] and names_found(client, "hidden") == []
+    call_command("rebuild_name_index", stdout=io.StringIO())
+    assert set(NameWord.objects.values_list("token", flat=True)) == set(NameToken.objects.values_list("token", flat=True))
+    assert names_found(client, "Zarina Rahimova") == ["Zarina Rahimova"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity needs PostgreSQL")
+def test_on_postgresql_a_near_miss_is_found_through_the_words_and_never_through_an_internal_name(client):
+    make_case(person=make_person(name="Zarina Sultonova"))
+    hidden = make_person(name="Parvina Hidden", visibility=Visibility.INTERNAL)
+    make_variant(hidden, "Sultonava Parvina")
+    make_case(person=hidden)
+    # "Sultonava" is a word of the words table (an internal name's), close to
+    # "sultanova": only the public person comes back.
+    assert names_found(client, "Zarina Sultonoba") == ["Zarina Sultonova"]
+    assert names_found(client, "Parvina Sultonava") == []

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from cases.models import NameToken, Person, rebuild_name_tokens
+from cases.models import NameToken, NameWord, Person, fill_name_words, rebuild_name_tokens
 
 
 class Command(BaseCommand):
@@ -15,8 +15,11 @@ class Command(BaseCommand):
         ids = list(Person.objects.order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(ids), 5000):
             rebuild_name_tokens(ids[start : start + 5000])
-        # Tokens of people who no longer exist cannot remain (cascade), so this is the whole index.
+        # Tokens of people who no longer exist cannot remain (cascade), so this is the whole index;
+        # the words are only ever added to, so those no name has any more are dropped here.
+        fill_name_words(prune=True)
         self.stdout.write(
-            f"rebuilt the name index of {len(ids)} people: {NameToken.objects.count()} tokens "
+            f"rebuilt the name index of {len(ids)} people: {NameToken.objects.count()} tokens, "
+            f"{NameWord.objects.count()} distinct "
             f"in {time.perf_counter() - started:.1f} s"
         )
