@@ -31,8 +31,8 @@ def test_every_cases_model_is_in_the_admin():
 
     # History tables are seen through each record's own History page; the import's
     # bookkeeping through the import pages, merges through the possible-duplicates page;
-    # the public version is the HTTP caches' own; the name index is derived from names.
-    bookkeeping = {"ImportJob", "ImportedRow", "PersonMerge", "PublicVersion", "NameToken"}
+    # the public version is the HTTP caches' own; the name index and its words are derived from names.
+    bookkeeping = {"ImportJob", "ImportedRow", "PersonMerge", "PublicVersion", "NameToken", "NameWord"}
     records = {
         model
         for model in apps.get_app_config("cases").get_models()
