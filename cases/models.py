@@ -660,30 +660,27 @@ def fill_token_names(using="default"):
     return NameToken.objects.using(using).filter(name="").update(name=Subquery(name))
 
 
-def _insert_name_tokens(rows, using, batch=500):
-    """(person_id, variant_id, token, public, name) rows in one INSERT per batch.
+def _insert_name_tokens(rows, using):
+    """(person_id, variant_id, token, public, name) rows in one INSERT per batch, and their words into `NameWord`.
 
     An import rebuilds the index of every person it writes; bulk_create's
     per-value SQL compilation cost more than the rest of that put together.
     """
-    connection = connections[using]
-    quote = connection.ops.quote_name
-    table = quote(NameToken._meta.db_table)
-    columns = ", ".join(quote(NameToken._meta.get_field(name).column) for name in ("person", "variant", "token", "public", "name"))
+    _insert_rows(NameToken, ("person", "variant", "token", "public", "name"), rows, using)
+    words = sorted({token for _person, _variant, token, _public, _name in rows})
+    _insert_rows(NameWord, ("token",), [(word,) for word in words], using, on_conflict="ON CONFLICT (token) DO NOTHING")
+
+
+def _insert_rows(model, fields, rows, using, on_conflict="", batch=500):
+    """Rows (tuples of these fields' values) into `model`'s table, one INSERT of plain placeholders per batch."""
+    quote = connections[using].ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
-        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
-        execute(f"INSERT INTO {table} ({columns}) VALUES {values}", list(itertools.chain.from_iterable(chunk)), using)
-    _add_name_words(sorted({token for _person, _variant, token, _public, _name in rows}), using)
-
-
-def _add_name_words(words, using, batch=500):
-    """Add to `NameWord` those of these tokens it lacks."""
-    table = connections[using].ops.quote_name(NameWord._meta.db_table)
-    for start in range(0, len(words), batch):
-        chunk = words[start : start + batch]
-        values = ", ".join(["(%s)"] * len(chunk))
-        execute(f"INSERT INTO {table} (token) VALUES {values} ON CONFLICT (token) DO NOTHING", chunk, using)
+        values = ", ".join([placeholders] * len(chunk))
+        execute(f"INSERT INTO {table} ({columns}) VALUES {values} {on_conflict}", list(itertools.chain.from_iterable(chunk)), using)
 
 
 def fill_name_words(using="default", prune=False):
@@ -691,7 +688,8 @@ def fill_name_words(using="default", prune=False):
     with transaction.atomic(using=using):
         if prune:
             NameWord.objects.using(using).all().delete()
-        _add_name_words(list(NameToken.objects.using(using).order_by("token").values_list("token", flat=True).distinct()), using)
+        words = NameToken.objects.using(using).order_by("token").values_list("token").distinct()
+        _insert_rows(NameWord, ("token",), list(words), using, on_conflict="ON CONFLICT (token) DO NOTHING")
 
 
 class NameSearch:
