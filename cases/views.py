@@ -1,5 +1,6 @@
 """Public pages. Every query starts from a `.public()` QuerySet method."""
 
+import functools
 import mimetypes
 
 from django.contrib.admin.views.decorators import staff_member_required
@@ -165,8 +166,17 @@ def case_detail(request, slug):
     return render(request, "cases/case_detail.html", case_context(slug))
 
 
-def case_context(slug):
-    """A public case and everything its page and its dossier show; 404 if there is no such public case."""
+@functools.cache
+def public_cases_with_events(language):
+    """Public cases with what their page reads in the same queries: their events, and those events' citations.
+
+    Built once per process and language and only ever narrowed (`get`
+    clones it), never evaluated itself: putting its five EXISTS and two
+    prefetches together took 1.6 ms of every case page. The language is
+    part of the key because django-modeltranslation turns a translated
+    field's name into the column of the language active when a query is
+    built.
+    """
     # The case and its person are public (the query below), so its events and
     # their citations need only their own rules (`own_public`, `public_of_public`).
     events = (
@@ -175,13 +185,17 @@ def case_context(slug):
         .select_related("authority")
         .prefetch_related(Prefetch("citations", queryset=Citation.objects.public_of_public().with_source()))
     )
-    case = get_object_or_404(
+    return (
         Case.objects.public()
         .for_list()
         .annotate(**related_records_exist())
-        .prefetch_related(Prefetch("events", queryset=events, to_attr="prefetched_public_events")),
-        slug=slug,
+        .prefetch_related(Prefetch("events", queryset=events, to_attr="prefetched_public_events"))
     )
+
+
+def case_context(slug):
+    """A public case and everything its page and its dossier show; 404 if there is no such public case."""
+    case = get_object_or_404(public_cases_with_events(get_language()), slug=slug)
     person = case.person
     # Most cases cite no source of their own and most people have one spelling:
     # their public ones are read only where some exist.

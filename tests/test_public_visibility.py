@@ -14,6 +14,7 @@ from tests.conftest import (
     make_relationship,
     make_source,
     make_variant,
+    publisher,
 )
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +130,19 @@ def test_internal_records_have_no_public_page(client, world):
         response = client.get(url)
         assert response.status_code == 404, url
         assert CANARY.lower() not in response.content.decode().lower(), url
+
+
+def test_the_case_pages_shared_query_is_only_narrowed_never_a_store_of_rows(client, world):
+    # The page's query is built once per process (`public_cases_with_events`):
+    # what one request read must not be what the next is shown.
+    from cases.models import Case, Event
+    from cases.views import public_cases_with_events
+
+    case = world["case"]
+    assert "Arrested in May 2022." in client.get(case.get_absolute_url()).content.decode()
+    Event.objects.filter(case=case, date="2022-05").set_visibility(INTERNAL, by=publisher())
+    assert "Arrested in May 2022." not in client.get(case.get_absolute_url()).content.decode()
+    Case.objects.filter(pk=case.pk).set_visibility(INTERNAL, by=publisher())
+    assert client.get(case.get_absolute_url()).status_code == 404
+    for language in ("en", "ru", "tg"):
+        assert public_cases_with_events(language)._result_cache is None
