@@ -132,17 +132,23 @@ def test_internal_records_have_no_public_page(client, world):
         assert CANARY.lower() not in response.content.decode().lower(), url
 
 
-def test_the_case_pages_shared_query_is_only_narrowed_never_a_store_of_rows(client, world):
-    # The page's query is built once per process (`public_cases_with_events`):
-    # what one request read must not be what the next is shown.
+def test_the_shared_queries_of_case_pages_and_lists_are_only_narrowed_never_a_store_of_rows(client, world):
+    # The queries of the case page and of the lists are built once per
+    # process (`public_cases_with_events`, `public_cases_for_list`): what one
+    # request read must not be what the next is shown.
     from cases.models import Case, Event
-    from cases.views import public_cases_with_events
+    from cases.views import public_cases_for_list, public_cases_with_events
 
     case = world["case"]
     assert "Arrested in May 2022." in client.get(case.get_absolute_url()).content.decode()
+    assert case.get_absolute_url() in client.get("/cases/").content.decode()
+    assert case.get_absolute_url() in client.get("/cases/", {"q": "Public Person"}).content.decode()
     Event.objects.filter(case=case, date="2022-05").set_visibility(INTERNAL, by=publisher())
     assert "Arrested in May 2022." not in client.get(case.get_absolute_url()).content.decode()
     Case.objects.filter(pk=case.pk).set_visibility(INTERNAL, by=publisher())
     assert client.get(case.get_absolute_url()).status_code == 404
+    for page in (client.get("/cases/"), client.get("/cases/", {"q": "Public Person"}), client.get("/")):
+        assert case.get_absolute_url() not in page.content.decode()
     for language in ("en", "ru", "tg"):
         assert public_cases_with_events(language)._result_cache is None
+        assert public_cases_for_list(language)._result_cache is None
