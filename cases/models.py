@@ -750,12 +750,13 @@ class NameSearch:
         close = process.extract(word.key, candidates, scorer=fuzz.ratio, score_cutoff=self.NEAR_MISS_SCORE, limit=20)
         return Q(token__in=[token for token, _score, _index in close]) if close else None
 
-    def _people(self, conditions):
-        """Ids of people with a token meeting each condition, as a subquery."""
+    def _people(self, conditions, tokens=None):
+        """Ids of people with a token meeting each condition (among `tokens`, by default the search's), as a subquery."""
+        tokens = self.tokens if tokens is None else tokens
         if len(conditions) == 1:
-            return self.tokens.filter(conditions[0]).values("person")
+            return tokens.filter(conditions[0]).values("person")
         grouped = (
-            self.tokens.filter(functools.reduce(operator.or_, conditions))
+            tokens.filter(functools.reduce(operator.or_, conditions))
             .values("person")
             .annotate(
                 **{
@@ -896,7 +897,13 @@ class NameSearch:
         """The people `rank` puts above 1 for a search of several words, as a subquery; None for near misses (all rank 0)."""
         if self.near_only:
             return None
-        return self.tokens.filter(token__in=self._whole_name_keys()).values("person").union(self._people(self._whole_words()))
+        tokens = self.tokens
+        if self._listed_people is not None:
+            # Only the tokens of the people every word matches, read already: a
+            # whole word as common as "karim" otherwise had its 700 people grouped
+            # with the other word's (5 ms on PostgreSQL at 100,000 cases).
+            tokens = tokens.filter(person__in=among(self._listed_people))
+        return tokens.filter(token__in=self._whole_name_keys()).values("person").union(self._people(self._whole_words(), tokens))
 
     @property
     def cache_key(self):

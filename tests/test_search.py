@@ -356,9 +356,12 @@ def test_a_search_pages_through_every_match_best_rank_first_then_by_name(client,
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 5, 8, 20])
-def test_the_ranked_ids_are_the_start_of_the_ranked_list(ranked, monkeypatch, limit):
+# The best of several words looked for among the people every word matches (listed), or among all.
+@pytest.mark.parametrize("listed", [5000, 0])
+def test_the_ranked_ids_are_the_start_of_the_ranked_list(ranked, monkeypatch, limit, listed):
     from cases.models import Case, NameSearch, Person
 
+    monkeypatch.setattr(NameSearch, "LISTED_PEOPLE", listed)
     # Two people of one name, so that their cases sort by person, then by id.
     twin = make_person(name="Shamsov Ali")
     make_case(person=twin)
