@@ -967,7 +967,7 @@ class NameSearch:
         if len(whole_name) >= limit:
             return whole_name
         shown = set(whole_name)
-        whole_word = self._first_in_name_order(queryset, field, name, limit, [Q(token__in=self.words[0].whole_words)])
+        whole_word = self._first_in_name_order(queryset, field, name, limit, self._whole_words())
         return (whole_name + [pk for pk in whole_word if pk not in shown])[:limit]
 
     def _first_in_name_order(self, queryset, field, name, limit, conditions=None):

@@ -20,6 +20,6 @@ class Command(BaseCommand):
         fill_name_words(prune=True)
         self.stdout.write(
             f"rebuilt the name index of {len(ids)} people: {NameToken.objects.count()} tokens, "
-            f"{NameWord.objects.count()} distinct "
+            f"{NameWord.objects.count()} distinct words "
             f"in {time.perf_counter() - started:.1f} s"
         )
