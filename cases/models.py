@@ -926,31 +926,39 @@ class NameSearch:
         no separate count. `field` is the path from a row to its person,
         `name` the row's copy of the person's name.
         """
-        if len(self.words) == 1:
-            top = self._best_of_one_word(queryset, field, name, limit)
-            shown = set(top)
-            others = self._first_in_name_order(queryset, field, name, limit)
-            return (top + [pk for pk in others if pk not in shown])[:limit]
-        best = self._best_people()
-        top = []
-        if best is not None:
-            # Among the best, the whole name (rank 3) before every word typed whole (rank 2):
-            # its people read once (as an EXISTS for each row, SQLite read the tokens' table).
-            whole_name = self.tokens.filter(token__in=self._whole_name_keys()).values("person")
-            whole_name = models.Case(models.When(**{f"{field}__in": whole_name}, then=1), default=0)
-            # Grouped per word, the best of several words are read as a list
-            # (see `_listed_people`): as a subquery SQLite tested every case.
-            listed = [row["person"] for row in best[: self.LISTED_PEOPLE + 1]]
-            if len(listed) <= self.LISTED_PEOPLE:
-                best = among(listed)
-            # The best match every word: no need to check the words again row by row.
-            top = queryset.filter(**{f"{field}__in": best}).order_by(whole_name.desc(), name, F(field), "pk")
-            top = list(without_rewriting(top).values_list("pk", flat=True)[:limit])
+        best_of = self._best_of_one_word if len(self.words) == 1 else self._best_of_several_words
+        top = best_of(queryset, field, name, limit)
+        if len(top) >= limit:
+            # The best alone fill every page the reader can ask for (a common whole word: "karim").
+            return top[:limit]
         # Excluded in the query (NOT IN), the best made PostgreSQL read every case.
         shown = set(top)
-        others = queryset.filter(self.found(field)).order_by(name, F(field), "pk")
-        others = without_rewriting(others).values_list("pk", flat=True)[:limit]
-        return (top + [pk for pk in others if pk not in shown])[:limit]
+        return (top + [pk for pk in self._in_name_order(queryset, field, name, limit) if pk not in shown])[:limit]
+
+    def _in_name_order(self, queryset, field, name, limit):
+        """Ids of the first `limit` rows of `queryset` the search finds, by `name`, person and id."""
+        if len(self.words) == 1:
+            return self._first_in_name_order(queryset, field, name, limit)
+        rows = queryset.filter(self.found(field)).order_by(name, F(field), "pk")
+        return without_rewriting(rows).values_list("pk", flat=True)[:limit]
+
+    def _best_of_several_words(self, queryset, field, name, limit):
+        """`ranked_ids`' rows ranked above word starts for a search of several words, best first."""
+        best = self._best_people()
+        if best is None:
+            return []
+        # Among the best, the whole name (rank 3) before every word typed whole (rank 2):
+        # its people read once (as an EXISTS for each row, SQLite read the tokens' table).
+        whole_name = self.tokens.filter(token__in=self._whole_name_keys()).values("person")
+        whole_name = models.Case(models.When(**{f"{field}__in": whole_name}, then=1), default=0)
+        # Grouped per word, the best of several words are read as a list
+        # (see `_listed_people`): as a subquery SQLite tested every case.
+        listed = [row["person"] for row in best[: self.LISTED_PEOPLE + 1]]
+        if len(listed) <= self.LISTED_PEOPLE:
+            best = among(listed)
+        # The best match every word: no need to check the words again row by row.
+        top = queryset.filter(**{f"{field}__in": best}).order_by(whole_name.desc(), name, F(field), "pk")
+        return list(without_rewriting(top).values_list("pk", flat=True)[:limit])
 
     def _best_of_one_word(self, queryset, field, name, limit):
         """`ranked_ids`' rows ranked above word starts for a one-word search: the whole name typed, then the word typed whole.
@@ -982,19 +990,27 @@ class NameSearch:
         of the first of them are read, more people at a time until `limit`
         rows are found. A row's `name` is its person's name, so the rows of
         people taken in name order are in order too.
+
+        A person comes once for each of their tokens that matches, and the
+        repeats are dropped here: dropped by the database (DISTINCT, UNION),
+        every matching token was grouped before the first were sorted out,
+        which doubled the query on PostgreSQL (2.3 against 1.1 ms for "abdu"
+        at 100,000 cases).
         """
         parts = [self.tokens.filter(part).values_list("name", "person") for part in conditions or self.condition_parts[0]]
-        people = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0].distinct()
-        people = people.order_by("name", "person")
-        # A few more people than rows: some have no public case, or none the other filters keep.
-        ids, start, batch = [], 0, limit + limit // 8
+        tokens = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        tokens = tokens.order_by("name", "person")
+        # More people than rows: some have no public case, or none the other
+        # filters keep; and more tokens than people, for the repeats.
+        ids, seen, start, batch = [], set(), 0, (limit + limit // 8) * 3 // 2
         while len(ids) < limit:
-            chunk = [person for _name, person in people[start : start + batch]]
-            if not chunk:
-                break
-            rows = queryset.filter(**{f"{field}__in": among(chunk)}).order_by(name, F(field), "pk")
-            ids += without_rewriting(rows).values_list("pk", flat=True)[: limit - len(ids)]
-            if len(chunk) < batch:
+            read = list(tokens[start : start + batch])
+            chunk = [person for person in dict.fromkeys(person for _name, person in read) if person not in seen]
+            seen.update(chunk)
+            if chunk:
+                rows = queryset.filter(**{f"{field}__in": among(chunk)}).order_by(name, F(field), "pk")
+                ids += without_rewriting(rows).values_list("pk", flat=True)[: limit - len(ids)]
+            if len(read) < batch:
                 break
             start, batch = start + batch, batch * 2
         return ids

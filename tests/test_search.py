@@ -369,6 +369,11 @@ def test_the_ranked_ids_are_the_start_of_the_ranked_list(ranked, monkeypatch, li
     # More rows of the whole name typed than the smaller limits take: two people, one with two cases.
     make_case(person=Person.objects.get(name="Sham"))
     make_case(person=make_person(name="Sham"))
+    # A person whose every word, and a spelling of it, matches: their tokens come several times over.
+    several = make_person(name="Shamil Shamsov Shamsi")
+    make_variant(several, "Шамил Шамсов")
+    make_case(person=several)
+    make_case(person=several)
     for query in ["sham", "sham zafar", "Шамсов", "zafar", "shamsov", "shamzov"]:
         search = NameSearch(query)
         cases = Case.objects.public()
@@ -388,6 +393,23 @@ def test_a_search_reads_more_people_until_it_has_enough_rows(ranked):
     expected = list(cases.filter(search.found("person")).order_by("sort_name", "person_id", "pk").values_list("pk", flat=True))
     assert search._first_in_name_order(cases, "person", "sort_name", 7) == expected[:7]
     assert search._first_in_name_order(cases, "person", "sort_name", 100) == expected
+
+
+def test_a_person_with_several_matching_tokens_has_their_rows_once_wherever_the_tokens_are_cut(ranked):
+    from cases.models import Case, NameSearch, NameToken
+
+    for name in ["Shamsi Shamsov Shamsiddin", "Shamsiddin Shamsi"]:
+        person = make_person(name=name)
+        make_variant(person, "Шамсиддин Шамсов")
+        make_case(person=person)
+        make_case(person=person)
+    search = NameSearch("shams")
+    assert NameToken.objects.filter(search.conditions[0], person__name="Shamsi Shamsov Shamsiddin").count() >= 3
+    cases = Case.objects.public()
+    expected = list(cases.filter(search.found("person")).order_by("sort_name", "person_id", "pk").values_list("pk", flat=True))
+    # Small limits read a token or two at a time: a person's tokens are cut across reads.
+    for limit in range(1, len(expected) + 2):
+        assert search._first_in_name_order(cases, "person", "sort_name", limit) == expected[:limit], limit
 
 
 def test_a_search_with_other_filters_pages_the_filtered_matches(client, ranked):
