@@ -825,12 +825,15 @@ class NameSearch:
                 break
         return sorted(people) if len(people) <= self.LISTED_PEOPLE else None
 
-    def _union(self, parts, all=False):
-        """The people (ids) with a token meeting one of `parts`: a union of index ranges, each person once unless `all`."""
-        people = [self.tokens.filter(part).values_list("person", flat=True) for part in parts or [Q(pk__in=[])]]
-        if len(people) > 1:
-            return people[0].union(*people[1:], all=all)
-        return people[0] if all else people[0].distinct()
+    def _union(self, parts, all=False, fields=("person",)):
+        """The people (ids) with a token meeting one of `parts`: a union of index ranges, each person once unless `all`.
+
+        With other `fields`, those of each such token (as tuples).
+        """
+        rows = [self.tokens.filter(part).values_list(*fields, flat=len(fields) == 1) for part in parts or [Q(pk__in=[])]]
+        if len(rows) > 1:
+            return rows[0].union(*rows[1:], all=all)
+        return rows[0] if all else rows[0].distinct()
 
     def _listed_by_exists(self, conditions):
         """`_listed_people` for a rarest word too common to read whole: its people who have the other words too, checked through the index by person."""
@@ -928,12 +931,7 @@ class NameSearch:
         """
         best_of = self._best_of_one_word if len(self.words) == 1 else self._best_of_several_words
         top = best_of(queryset, field, name, limit)
-        if len(top) >= limit:
-            # The best alone fill every page the reader can ask for (a common whole word: "karim").
-            return top[:limit]
-        # Excluded in the query (NOT IN), the best made PostgreSQL read every case.
-        shown = set(top)
-        return (top + [pk for pk in self._in_name_order(queryset, field, name, limit) if pk not in shown])[:limit]
+        return followed_by(top, lambda: self._in_name_order(queryset, field, name, limit), limit)
 
     def _in_name_order(self, queryset, field, name, limit):
         """Ids of the first `limit` rows of `queryset` the search finds, by `name`, person and id."""
@@ -972,11 +970,7 @@ class NameSearch:
         if self.near_only:
             return []
         whole_name = self._first_in_name_order(queryset, field, name, limit, [Q(token__in=self._whole_name_keys())])
-        if len(whole_name) >= limit:
-            return whole_name
-        shown = set(whole_name)
-        whole_word = self._first_in_name_order(queryset, field, name, limit, self._whole_words())
-        return (whole_name + [pk for pk in whole_word if pk not in shown])[:limit]
+        return followed_by(whole_name, lambda: self._first_in_name_order(queryset, field, name, limit, self._whole_words()), limit)
 
     def _first_in_name_order(self, queryset, field, name, limit, conditions=None):
         """Ids of the first `limit` rows of `queryset` whose person a one-word search finds, by `name`, person and id.
@@ -997,9 +991,7 @@ class NameSearch:
         which doubled the query on PostgreSQL (2.3 against 1.1 ms for "abdu"
         at 100,000 cases).
         """
-        parts = [self.tokens.filter(part).values_list("name", "person") for part in conditions or self.condition_parts[0]]
-        tokens = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-        tokens = tokens.order_by("name", "person")
+        tokens = self._union(conditions or self.condition_parts[0], all=True, fields=("name", "person")).order_by("name", "person")
         # More people than rows: some have no public case, or none the other
         # filters keep; and more tokens than people, for the repeats.
         ids, seen, start, batch = [], set(), 0, (limit + limit // 8) * 3 // 2
@@ -1041,6 +1033,20 @@ class NameSearch:
             if person_id not in best or score > best[person_id][0]:
                 best[person_id] = (score, variant_name)
         return {person_id: name for person_id, (_score, name) in best.items() if name}
+
+
+def followed_by(first, then, limit):
+    """The ids `first`, then those `then()` reads that are not among them: `limit` in all; `then` is not read when `first` fills them.
+
+    Left out in Python: excluded in the query (NOT IN), the best matches
+    made PostgreSQL read every case. And when the best alone fill every page
+    a reader can ask for (a whole word as common as "karim"), reading the
+    others cost two queries for nothing.
+    """
+    if len(first) >= limit:
+        return first[:limit]
+    shown = set(first)
+    return (first + [pk for pk in then() if pk not in shown])[:limit]
 
 
 def without_rewriting(queryset):
