@@ -773,10 +773,6 @@ class NameSearch:
     # A word's people are read whole, from the index alone, while it has at
     # most this many tokens; a word with more is checked person by person.
     READ_WHOLE_TOKENS = 20000
-    # ... and while it has at most this many times as many tokens as the
-    # people every word before it matched: past that, checking each of those
-    # people through the index by person costs less.
-    READ_WHOLE_FACTOR = 5
 
     @functools.cached_property
     def _listed_people(self):
@@ -802,28 +798,58 @@ class NameSearch:
         return self._people_matching(self.condition_parts, count=False)
 
     def _people_matching(self, parts_per_word, count=True):
-        """Ids of the people with a token meeting one of each word's conditions; None past LISTED_PEOPLE."""
-        # From the word with the fewest tokens (a common surname has thousands),
-        # each counted as the sum of its index ranges, which may overlap a
-        # little. Near misses are not counted (`count`): the trigram index
+        """Ids of the people with a token meeting one of each word's conditions; None past LISTED_PEOPLE.
+
+        The words read whole are intersected by the database (INTERSECT):
+        read into Python and intersected there, two words of 5,000 tokens
+        each took 4.6 ms on SQLite and 5.4 on PostgreSQL at 100,000 cases,
+        against 2.5 and 2.2, most of it spent carrying ids the other word
+        does not have.
+        """
+        # Words are counted as the sum of their index ranges, which may overlap
+        # a little. Near misses are not counted (`count`): the trigram index
         # would be read twice.
         counted = sorted(
             (self._union(parts, all=True).count() if count else 0, index) for index, parts in enumerate(parts_per_word)
         )
         if counted[0][0] > self.READ_WHOLE_TOKENS:
             return self._listed_by_exists([functools.reduce(operator.or_, parts_per_word[index]) for _count, index in counted])
-        people = None
+        whole = [parts_per_word[index] for count, index in counted if count <= self.READ_WHOLE_TOKENS]
+        if not count and connection.vendor == "postgresql":
+            people = self._read_word_by_word(whole)
+        else:
+            operands = [self._word_people(parts) for parts in whole]
+            people = set(operands[0].intersection(*operands[1:]))
         for count, index in counted:
-            parts = parts_per_word[index]
-            if people is None or count <= min(self.READ_WHOLE_TOKENS, self.READ_WHOLE_FACTOR * len(people)):
-                found = set(self._union(parts))
-                people = found if people is None else people & found
-            else:
-                condition = functools.reduce(operator.or_, parts)
+            if count > self.READ_WHOLE_TOKENS and people:
+                condition = functools.reduce(operator.or_, parts_per_word[index])
                 people = set(self.tokens.filter(condition, person__in=among(people)).values_list("person", flat=True))
+        return sorted(people) if len(people) <= self.LISTED_PEOPLE else None
+
+    def _read_word_by_word(self, parts_per_word):
+        """The people with a token meeting one of each word's `parts`, each word read on its own until one leaves nobody.
+
+        For near misses on PostgreSQL, read through the trigram index: a
+        word nobody's name comes close to then ends the search (6 ms for
+        two misspelt words), where one INTERSECT read both (12 ms).
+        """
+        people = set(self._union(parts_per_word[0]))
+        for parts in parts_per_word[1:]:
             if not people:
                 break
-        return sorted(people) if len(people) <= self.LISTED_PEOPLE else None
+            people &= set(self._union(parts))
+        return people
+
+    def _word_people(self, parts):
+        """The people with a token meeting one of `parts`, as one operand of an INTERSECT.
+
+        A union of the index ranges where the database allows a compound
+        query inside another (PostgreSQL); on SQLite, the ranges joined by
+        OR in one query, which it reads range by range as well.
+        """
+        if connection.features.supports_parentheses_in_compound:
+            return self._union(parts)
+        return self.tokens.filter(functools.reduce(operator.or_, parts)).values_list("person", flat=True)
 
     def _union(self, parts, all=False, fields=("person",)):
         """The people (ids) with a token meeting one of `parts`: a union of index ranges, each person once unless `all`.
