@@ -367,6 +367,11 @@ def tokens(name):
     return list(dict.fromkeys(result))
 
 
+def is_word(token):
+    """True for a token that is a word's key, False for a marked one (a skeleton, "%" or "#", or a whole name, "=")."""
+    return not token.startswith(("=", "%", "#"))
+
+
 @functools.lru_cache(maxsize=65536)
 def _word_tokens(word):
     """(key, the tokens it gives) for one word of a name: see `tokens`."""
